@@ -1,0 +1,61 @@
+"""llmcalc: exact parameter counts and honest memory estimates for transformer LLMs, offline.
+
+The library core imports neither click nor rich. Typical use::
+
+    import llmcalc
+
+    spec = llmcalc.load_model("mixtral").spec      # a preset, YAML, config.json or folder
+    counts = llmcalc.count_params(spec)
+    counts.total_params, counts.active_params      # 46702792704, 12879925248
+"""
+
+from __future__ import annotations
+
+from llmcalc.errors import (
+    ConfigError,
+    FileFormatError,
+    GPUError,
+    LLMCalcError,
+    PresetError,
+    QuantError,
+    SpecError,
+    UsageError,
+)
+from llmcalc.importers.hf_config import SUPPORTED_MODEL_TYPES, spec_from_hf_config
+from llmcalc.importers.presets import Preset, load_all_presets, load_preset
+from llmcalc.loading import LoadedModel, load_model
+from llmcalc.params import Component, MoEStats, ParamCounts, count_params
+from llmcalc.spec import MLA, MLP, Attention, LayerGroup, ModelSpec, MoE, Norm, Positional, Stack
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MLA",
+    "MLP",
+    "SUPPORTED_MODEL_TYPES",
+    "Attention",
+    "Component",
+    "ConfigError",
+    "FileFormatError",
+    "GPUError",
+    "LLMCalcError",
+    "LayerGroup",
+    "LoadedModel",
+    "MoE",
+    "MoEStats",
+    "ModelSpec",
+    "Norm",
+    "ParamCounts",
+    "Positional",
+    "Preset",
+    "PresetError",
+    "QuantError",
+    "SpecError",
+    "Stack",
+    "UsageError",
+    "count_params",
+    "load_all_presets",
+    "load_model",
+    "load_preset",
+    "spec_from_hf_config",
+]

@@ -1,0 +1,62 @@
+"""The ``llmcalc`` command: a thin click shell over the library.
+
+Commands live one module per concern and are imported only when invoked (a lazy group), so
+``llmcalc params`` never pays for the memory or sweep code. Domain errors (:class:`LLMCalcError`)
+become one ``Error: ...`` line on stderr and exit status 1, in :meth:`LazyGroup.invoke`; bad flags are
+click's usage errors (exit 2).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from llmcalc.errors import LLMCalcError
+
+#: command name -> "module:attribute"; add a command here and in a module of its own.
+COMMANDS: dict[str, str] = {
+    "params": "llmcalc.cli.params_cmd:params",
+    "presets": "llmcalc.cli.params_cmd:presets",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LLMCalcError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="llmcalc-cli", prog_name="llmcalc")
+def cli() -> None:
+    """Exact parameter counts and honest memory estimates for transformer LLMs, offline.
+
+    MODEL is a preset name or alias (`llmcalc presets`), a YAML preset, a Hugging Face
+    config.json, or a folder holding one.
+    """
+
+
+def main() -> None:
+    cli(prog_name="llmcalc")

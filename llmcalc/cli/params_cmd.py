@@ -1,0 +1,99 @@
+"""``llmcalc params`` and ``llmcalc presets``."""
+
+from __future__ import annotations
+
+import click
+
+from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+from llmcalc.importers.presets import load_all_presets
+from llmcalc.jsonout import dumps
+from llmcalc.loading import load_model
+from llmcalc.params import count_params
+
+SORT_KEYS = {
+    "name": lambda r: r[0].name,
+    "family": lambda r: (r[0].family, r[0].name),
+    "total": lambda r: -r[1].total_params,
+    "active": lambda r: -r[1].active_params,
+    "context": lambda r: -(r[0].spec.max_context or 0),
+}
+
+
+@click.command()
+@click.argument("model", required=False)
+@click.option("--sort", type=click.Choice(sorted(SORT_KEYS)), default="total", show_default=True,
+              help="Order of the comparison table (no MODEL).")
+@click.option("--exact", is_flag=True, help="Show exact integer counts in the comparison table.")
+@json_option
+@presets_dir_option
+@width_option
+def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dirs: tuple[str, ...],
+           width: int | None) -> None:
+    """Count MODEL's parameters, by component; with no MODEL, compare every preset.
+
+    Totals count tied weights once. Active = total minus the routed experts a token does not use.
+    """
+    if model is None:
+        rows = [(p, count_params(p.spec)) for p in load_all_presets(extra_dirs=presets_dirs)]
+        rows.sort(key=SORT_KEYS[sort])
+        if as_json:
+            click.echo(dumps([{"model": p.name, "source": str(p.path), **_fields(c)} for p, c in rows]))
+            return
+        from llmcalc.render.common import make_console
+        from llmcalc.render.params import compare_table
+
+        make_console(width=width).print(compare_table(rows, exact=exact))
+        return
+    loaded = load_model(model, presets_dirs=presets_dirs)
+    counts = count_params(loaded.spec)
+    for assumption in loaded.spec.assumptions:
+        warn(assumption)
+    if as_json:
+        click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, **_fields(counts)}))
+        return
+    from llmcalc.render.common import make_console
+    from llmcalc.render.params import params_table
+
+    title = loaded.preset.display_name if loaded.preset else loaded.spec.name
+    make_console(width=width).print(params_table(loaded.spec, counts, title=title))
+
+
+def _fields(counts: object) -> dict[str, object]:
+    from llmcalc.jsonout import to_jsonable
+
+    data = to_jsonable(counts)
+    data.pop("model", None)
+    return data
+
+
+@click.command()
+@json_option
+@presets_dir_option
+@width_option
+def presets(as_json: bool, presets_dirs: tuple[str, ...], width: int | None) -> None:
+    """List the model presets: name, family, total and active parameters, context length."""
+    rows = [(p, count_params(p.spec)) for p in load_all_presets(extra_dirs=presets_dirs)]
+    if as_json:
+        click.echo(dumps([
+            {
+                "name": p.name,
+                "display_name": p.display_name,
+                "family": p.family,
+                "flavour": p.flavour,
+                "aliases": list(p.aliases),
+                "total_params": c.total_params,
+                "active_params": c.active_params,
+                "max_context": p.spec.max_context,
+                "source": p.source,
+                "published_total": p.published.total_params.text,
+                "published_source": p.published.source,
+                "rumour": p.rumour,
+                "path": str(p.path),
+            }
+            for p, c in rows
+        ]))
+        return
+    from llmcalc.render.common import make_console
+    from llmcalc.render.params import presets_table
+
+    make_console(width=width).print(presets_table(rows))

@@ -1,0 +1,283 @@
+"""Model presets: YAML files holding a model's official config.json values and its provenance.
+
+A preset file looks like::
+
+    name: mixtral-8x7b                 # the file is presets/mixtral-8x7b.yaml
+    display_name: Mixtral 8x7B
+    family: mixtral
+    flavour: base                      # base, instruct, chat ... where variants exist
+    aliases: [mixtral]
+    hf_repo: mistralai/Mixtral-8x7B-v0.1
+    source: https://huggingface.co/mistralai/Mixtral-8x7B-v0.1/blob/main/config.json
+    published:
+      total_params: 46.7B              # as the authors wrote it; an integer when exact
+      active_params: 12.9B
+      source: https://mistral.ai/news/mixtral-of-experts/
+    config:                            # copied from config.json, same field names
+      model_type: mixtral
+      ...
+
+Built-in presets live in ``presets/`` beside the package (shipped inside the wheel as
+``llmcalc/presets``). Users add folders with ``--presets-dir`` or ``LLMCALC_PRESETS`` (several
+folders joined with the OS path separator); a user preset with a built-in name wins.
+
+Resolving one name reads one file: the built-in ``index.json`` maps every alias to its preset
+(``python scripts/build_preset_index.py`` rewrites it; a test checks it is current). User folders
+are small and have no index: a name is tried as a file name first, then by the aliases inside each
+file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmcalc.errors import ConfigError, PresetError
+from llmcalc.importers.files import read_text, load_yaml
+from llmcalc.importers.hf_config import spec_from_hf_config
+from llmcalc.spec import ModelSpec
+
+PRESETS_ENV = "LLMCALC_PRESETS"
+INDEX_FILE = "index.json"
+_REQUIRED = ("name", "family", "source", "published", "config")
+_ALLOWED = set(_REQUIRED) | {"display_name", "flavour", "aliases", "variants", "hf_repo", "notes", "rumour"}
+_PUBLISHED_KEYS = {"total_params", "active_params", "non_embedding_params", "source", "note", "tolerance"}
+
+
+@dataclass(frozen=True)
+class PublishedFigure:
+    """A parameter count as its authors published it: exact, or rounded to the digits shown."""
+
+    text: str
+    value: int
+    tolerance: int
+
+    @classmethod
+    def parse(cls, raw: object, *, source: str) -> PublishedFigure:
+        """``6738415616`` is exact; ``"46.7B"`` means 46.7e9 +- 0.05e9 (half the last digit)."""
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return cls(text=f"{raw:,}", value=raw, tolerance=0)
+        if isinstance(raw, str):
+            m = re.fullmatch(r"\s*([0-9][0-9,]*)(?:\.([0-9]+))?\s*([KMBT]?)\s*", raw)
+            if m:
+                whole, frac, suffix = m.group(1).replace(",", ""), m.group(2) or "", m.group(3)
+                scale = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9, "T": 10**12}[suffix]
+                unit = scale // 10 ** len(frac) if scale >= 10 ** len(frac) else 1
+                value = int(whole) * scale + int(frac or 0) * unit
+                tolerance = unit // 2 if (suffix or frac) else 0
+                return cls(text=raw.strip(), value=value, tolerance=tolerance)
+        raise ConfigError(f"{source}: a published figure must be an integer or like '46.7B', got {raw!r}")
+
+    def matches(self, count: int) -> bool:
+        return abs(count - self.value) <= self.tolerance
+
+
+@dataclass(frozen=True)
+class Published:
+    total_params: PublishedFigure
+    source: str
+    active_params: PublishedFigure | None = None
+    non_embedding_params: PublishedFigure | None = None
+    note: str | None = None
+    #: A relative tolerance (e.g. 0.003) for figures that are known to be looser than their digits,
+    #: stated with the reason in ``note``.
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A preset file, parsed and validated; ``spec`` is built from its ``config`` block."""
+
+    name: str
+    display_name: str
+    family: str
+    flavour: str | None
+    aliases: tuple[str, ...]
+    variants: tuple[tuple[str, str], ...]
+    hf_repo: str | None
+    source: str
+    published: Published
+    notes: str | None
+    rumour: bool
+    path: Path
+    spec: ModelSpec
+
+
+def builtin_dir() -> Path:
+    """The built-in presets folder, in a wheel install or a source checkout / editable install."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "presets", here.parent / "presets"):
+        if (candidate / INDEX_FILE).is_file():
+            return candidate
+    raise PresetError(f"built-in presets not found beside {here}; reinstall llmcalc-cli")
+
+
+def user_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
+    """User preset folders: ``extra`` (from --presets-dir) first, then LLMCALC_PRESETS."""
+    dirs = [Path(p) for p in extra]
+    env = os.environ.get(PRESETS_ENV, "")
+    dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    for d in dirs:
+        if not d.is_dir():
+            raise PresetError(f"preset folder {d} does not exist (from --presets-dir or {PRESETS_ENV})")
+    return dirs
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("_", "-")
+
+
+def _read_index(directory: Path) -> dict[str, str]:
+    path = directory / INDEX_FILE
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    aliases = data.get("aliases") if isinstance(data, dict) else None
+    if not isinstance(aliases, dict):
+        raise ConfigError(f"{path}: expected an object with an 'aliases' mapping")
+    return aliases
+
+
+def build_index(directory: Path) -> dict[str, Any]:
+    """The index of a presets folder: every name and alias -> preset name (for index.json)."""
+    aliases: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        preset = load_preset_file(path)
+        for key in (preset.name, *preset.aliases):
+            key = _normalise(key)
+            if key in aliases and aliases[key] != preset.name:
+                raise ConfigError(f"{path}: alias '{key}' is already used by preset '{aliases[key]}'")
+            aliases[key] = preset.name
+    return {"comment": "generated by `python scripts/build_preset_index.py`; do not edit", "aliases": aliases}
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+
+
+def resolve_preset_path(name: str, *, extra_dirs: Iterable[str | Path] = ()) -> Path:
+    """The preset file a name or alias refers to; user folders first. Reads at most one index."""
+    key = _normalise(name)
+    dirs = user_dirs(extra_dirs)
+    for d in dirs:
+        for suffix in (".yaml", ".yml"):
+            if (d / f"{key}{suffix}").is_file():
+                return d / f"{key}{suffix}"
+    for d in dirs:
+        for path in _files(d):
+            preset = load_preset_file(path)
+            if key in {_normalise(a) for a in (preset.name, *preset.aliases)}:
+                return path
+    builtin = builtin_dir()
+    if (builtin / f"{key}.yaml").is_file():
+        return builtin / f"{key}.yaml"
+    index = _read_index(builtin)
+    if key in index:
+        return builtin / f"{index[key]}.yaml"
+    candidates = sorted(set(index) | {p.stem for d in dirs for p in _files(d)})
+    close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise PresetError(f"unknown model '{name}'{hint} (`llmcalc presets` lists them)")
+
+
+def load_preset(name: str, *, extra_dirs: Iterable[str | Path] = ()) -> Preset:
+    """Load one preset by name or alias (user folders first, then the built-in ones)."""
+    return load_preset_file(resolve_preset_path(name, extra_dirs=extra_dirs))
+
+
+def all_preset_paths(*, extra_dirs: Iterable[str | Path] = ()) -> list[Path]:
+    """Every preset file; a user preset hides a built-in one of the same name."""
+    seen: dict[str, Path] = {}
+    for d in [*user_dirs(extra_dirs), builtin_dir()]:
+        for path in _files(d):
+            seen.setdefault(path.stem, path)
+    return sorted(seen.values(), key=lambda p: p.stem)
+
+
+def load_all_presets(*, extra_dirs: Iterable[str | Path] = ()) -> list[Preset]:
+    return [load_preset_file(p) for p in all_preset_paths(extra_dirs=extra_dirs)]
+
+
+def load_preset_file(path: Path) -> Preset:
+    """Parse and validate one preset file; every error names the file and key."""
+    data = load_yaml(read_text(path), source=str(path))
+    return preset_from_mapping(data, path=path)
+
+
+def preset_from_mapping(data: object, *, path: Path) -> Preset:
+    source = str(path)
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{source}: a preset must be a mapping with keys {', '.join(_REQUIRED)}")
+    missing = [k for k in _REQUIRED if k not in data]
+    unknown = sorted(set(data) - _ALLOWED)
+    problems = [f"missing key '{k}'" for k in missing] + [f"unknown key '{k}'" for k in unknown]
+    if problems:
+        raise ConfigError(f"{source}: " + "; ".join(problems))
+    name = _string(data, "name", source)
+    if _normalise(name) != _normalise(path.stem):
+        raise ConfigError(f"{source}: key 'name' is '{name}' but the file is named '{path.stem}'; make them agree")
+    aliases = data.get("aliases") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ConfigError(f"{source}: key 'aliases' must be a list of names")
+    variants = data.get("variants") or {}
+    if not isinstance(variants, Mapping):
+        raise ConfigError(f"{source}: key 'variants' must map a flavour to a repository")
+    config = data["config"]
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"{source}: key 'config' must be the mapping of config.json fields")
+    spec = spec_from_hf_config(config, source=f"{source} config", name=name)
+    return Preset(
+        name=name,
+        display_name=str(data.get("display_name") or name),
+        family=_string(data, "family", source),
+        flavour=str(data["flavour"]) if data.get("flavour") else None,
+        aliases=tuple(aliases),
+        variants=tuple((str(k), str(v)) for k, v in variants.items()),
+        hf_repo=str(data["hf_repo"]) if data.get("hf_repo") else None,
+        source=_string(data, "source", source),
+        published=_published(data["published"], source),
+        notes=str(data["notes"]) if data.get("notes") else None,
+        rumour=bool(data.get("rumour", False)),
+        path=path,
+        spec=spec,
+    )
+
+
+def _string(data: Mapping[str, Any], key: str, source: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{source}: key '{key}' must be a non-empty string")
+    return value
+
+
+def _published(raw: object, source: str) -> Published:
+    where = f"{source} published"
+    if not isinstance(raw, Mapping) or "total_params" not in raw or "source" not in raw:
+        raise ConfigError(f"{where}: needs 'total_params' and 'source'")
+    unknown = sorted(set(raw) - _PUBLISHED_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{unknown[0]}'")
+
+    def figure(key: str) -> PublishedFigure | None:
+        return PublishedFigure.parse(raw[key], source=f"{where}.{key}") if raw.get(key) is not None else None
+
+    tolerance = raw.get("tolerance")
+    if tolerance is not None and (not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1):
+        raise ConfigError(f"{where}.tolerance: must be a fraction between 0 and 1")
+    total = figure("total_params")
+    assert total is not None
+    return Published(
+        total_params=total,
+        source=str(raw["source"]),
+        active_params=figure("active_params"),
+        non_embedding_params=figure("non_embedding_params"),
+        note=str(raw["note"]) if raw.get("note") else None,
+        tolerance=float(tolerance) if tolerance is not None else None,
+    )

@@ -1,0 +1,1 @@
+"""Rendering with rich: the only package that imports rich. One module per command."""

@@ -1,0 +1,127 @@
+"""Tables for ``llmcalc params`` and ``llmcalc presets``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from llmcalc.importers.presets import Preset
+from llmcalc.params import ParamCounts
+from llmcalc.render.common import table
+from llmcalc.spec import ModelSpec
+from llmcalc.units import human_count
+
+
+def describe(spec: ModelSpec) -> str:
+    """One line on the architecture: layers, width, heads, head_dim, experts, positions."""
+    attn = spec.first_attention
+    if attn.mla is not None:
+        heads = f"{attn.num_heads} heads, MLA (kv_lora_rank {attn.mla.kv_lora_rank})"
+    elif attn.num_kv_heads == attn.num_heads:
+        heads = f"{attn.num_heads} heads (MHA)"
+    elif attn.num_kv_heads == 1:
+        heads = f"{attn.num_heads} heads, 1 KV head (MQA)"
+    else:
+        heads = f"{attn.num_heads} heads, {attn.num_kv_heads} KV heads (GQA)"
+    layers = " + ".join(f"{s.num_layers} {s.role}" for s in spec.stacks) if len(spec.stacks) > 1 else f"{spec.num_hidden_layers} layers"
+    parts = [spec.model_type, layers, f"hidden {spec.hidden_size:,}", heads, f"head_dim {attn.head_dim}"]
+    moe = next((g.moe for s in spec.stacks for g in s.groups if g.moe), None)
+    if moe is not None:
+        shared = ", shared expert" if moe.shared_expert else ""
+        parts.append(f"MoE {moe.num_experts} experts, {moe.experts_per_token} per token{shared}")
+    pos = spec.positional
+    parts.append(pos.kind + (f", {pos.max_position_embeddings:,} positions" if pos.max_position_embeddings else ""))
+    return " · ".join(parts)
+
+
+def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str) -> RenderableType:
+    """One model: each component with its share and active count, then the totals."""
+    t = table(f"{title}: {human_count(counts.total_params)} parameters"
+              + (f", {human_count(counts.active_params)} active per token" if counts.moe else ""))
+    t.add_column("Component")
+    t.add_column("Parameters", justify="right")
+    t.add_column("Exact", justify="right")
+    t.add_column("Share", justify="right")
+    if counts.moe:
+        t.add_column("Active per token", justify="right")
+    for c in counts.components:
+        row = [c.label, human_count(c.params), f"{c.params:,}", f"{c.params / counts.total_params:.1%}"]
+        if counts.moe:
+            row.append(f"{c.active_params:,}")
+        t.add_row(*row)
+    t.add_section()
+    totals = [("Total", counts.total_params)]
+    if counts.moe:
+        totals += [("Active per token", counts.active_params),
+                   ("Active excl. input embedding", counts.active_params_excluding_embedding)]
+    totals.append(("Non-embedding", counts.non_embedding_params))
+    for label, value in totals:
+        row = [Text(label, style="bold"), human_count(value), f"{value:,}", f"{value / counts.total_params:.1%}"]
+        if counts.moe:
+            row.append("")
+        t.add_row(*row)
+    notes = [Text(describe(spec), style="dim")]
+    if counts.moe:
+        m = counts.moe
+        notes.append(Text(
+            f"Only the routed experts are replicated: {m.num_experts} experts x {m.moe_layers} MoE layers "
+            f"of {human_count(m.params_per_expert)} each; a token uses {m.experts_per_token}, so "
+            f"{human_count(m.inactive_params)} ({m.inactive_params:,}) sit idle per token. Attention, "
+            f"embeddings{', shared experts' if counts.component('shared_experts') else ''} and routers are shared."
+        ))
+    if counts.mtp_params:
+        notes.append(Text(
+            f"Multi-token-prediction module (not in the total): {human_count(counts.mtp_params)} "
+            f"({counts.mtp_params:,})."
+        ))
+    for assumption in spec.assumptions:
+        notes.append(Text(f"Assumed: {assumption}", style="yellow"))
+    return Group(t, *notes)
+
+
+def compare_table(rows: Sequence[tuple[Preset, ParamCounts]], *, exact: bool) -> Table:
+    """All presets in one table."""
+    t = table("Model presets")
+    for name, justify in (("Model", "left"), ("Family", "left"), ("Total", "right"), ("Active", "right"),
+                          ("Non-embedding", "right"), ("Context", "right")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    if exact:
+        t.add_column("Total (exact)", justify="right")
+        t.add_column("Active (exact)", justify="right")
+    for preset, counts in rows:
+        ctx = preset.spec.max_context
+        row = [
+            preset.name,
+            preset.family,
+            human_count(counts.total_params),
+            human_count(counts.active_params),
+            human_count(counts.non_embedding_params),
+            f"{ctx:,}" if ctx else "-",
+        ]
+        if exact:
+            row += [f"{counts.total_params:,}", f"{counts.active_params:,}"]
+        t.add_row(*row)
+    return t
+
+
+def presets_table(rows: Sequence[tuple[Preset, ParamCounts]]) -> Table:
+    """The preset catalogue: name, family, flavour, sizes, context, aliases."""
+    t = table("Model presets")
+    for name, justify in (("Name", "left"), ("Family", "left"), ("Flavour", "left"), ("Total", "right"),
+                          ("Active", "right"), ("Context", "right"), ("Aliases", "left")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for preset, counts in rows:
+        ctx = preset.spec.max_context
+        t.add_row(
+            preset.name + (" (rumour)" if preset.rumour else ""),
+            preset.family,
+            preset.flavour or "-",
+            human_count(counts.total_params),
+            human_count(counts.active_params),
+            f"{ctx:,}" if ctx else "-",
+            ", ".join(preset.aliases) or "-",
+        )
+    return t

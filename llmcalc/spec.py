@@ -1,0 +1,385 @@
+"""The model description: a validated, frozen, architecture-neutral spec of a transformer.
+
+A :class:`ModelSpec` is what every formula in llmcalc takes. It is built from a Hugging Face
+``config.json`` (or a preset, which holds the same fields) by
+:func:`llmcalc.importers.hf_config.spec_from_hf_config`; that importer is where untrusted input is
+checked. The dataclasses here check their own invariants in ``__post_init__`` so that a spec built
+by hand in a script cannot be inconsistent either.
+
+Shape: a model is an embedding, one or two *stacks* of layers (decoder, encoder, or both for
+T5-style models) and an output head. A stack is a tuple of :class:`LayerGroup`, each a run of
+``count`` identical layers; groups let one spec say "3 dense layers then 58 MoE layers"
+(DeepSeek-V3) or "half the layers use a 4,096-token sliding window" (Gemma 2) without repeating
+itself. Order inside a stack does not matter to any formula in llmcalc.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from llmcalc.errors import SpecError
+
+NormKind = Literal["rmsnorm", "layernorm", "none"]
+NormPlacement = Literal["pre", "post", "sandwich", "parallel", "parallel-shared"]
+QKNorm = Literal["none", "head", "all-heads", "weightless"]
+PositionalKind = Literal["learned", "rotary", "alibi", "relative", "none"]
+LMHead = Literal["tied", "untied", "none"]
+StackRole = Literal["decoder", "encoder"]
+
+#: Norm modules per layer for each placement, before any cross-attention norm.
+#: pre: one before attention, one before the MLP (Llama, GPT-2). post: one after each (BERT,
+#: OLMo 2). sandwich: both (Gemma 2/3). parallel: attention and MLP read the same input through
+#: two norms (GPT-NeoX, Falcon-40B). parallel-shared: one norm feeds both (GPT-J, Phi-2, Cohere,
+#: Falcon-7B).
+NORMS_PER_LAYER: dict[str, int] = {
+    "pre": 2,
+    "post": 2,
+    "sandwich": 4,
+    "parallel": 2,
+    "parallel-shared": 1,
+}
+
+
+def _positive(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise SpecError(f"{name} must be a positive integer, got {value!r}")
+
+
+def _non_negative(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise SpecError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Norm:
+    """The normalisation used throughout a model.
+
+    ``kind`` is ``rmsnorm`` (a weight per channel), ``layernorm`` (weight, and a bias when
+    ``bias``) or ``none`` (no learned parameters, e.g. OLMo-1's non-parametric LayerNorm).
+    """
+
+    kind: NormKind = "rmsnorm"
+    bias: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("rmsnorm", "layernorm", "none"):
+            raise SpecError(f"norm kind must be rmsnorm, layernorm or none, got {self.kind!r}")
+        if self.bias and self.kind != "layernorm":
+            raise SpecError("only a layernorm can have a bias")
+
+    def params(self, dim: int) -> int:
+        """Learned parameters of one norm over ``dim`` channels."""
+        if self.kind == "none":
+            return 0
+        return dim * (2 if self.bias else 1)
+
+
+@dataclass(frozen=True)
+class MLA:
+    """DeepSeek's Multi-head Latent Attention (DeepSeek-V2 paper, arXiv 2405.04434, section 2.1).
+
+    ``q_lora_rank`` is ``None`` when queries are projected directly (DeepSeek-V2-Lite).
+    The KV cache of an engine that caches the latent holds ``kv_lora_rank + qk_rope_head_dim``
+    values per token and layer.
+    """
+
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+    q_lora_rank: int | None = None
+
+    def __post_init__(self) -> None:
+        _positive(self.kv_lora_rank, "kv_lora_rank")
+        _non_negative(self.qk_nope_head_dim, "qk_nope_head_dim")
+        _positive(self.qk_rope_head_dim, "qk_rope_head_dim")
+        _positive(self.v_head_dim, "v_head_dim")
+        if self.q_lora_rank is not None:
+            _positive(self.q_lora_rank, "q_lora_rank")
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One attention block (self- or cross-attention).
+
+    ``head_dim`` is the query/key head width and ``v_head_dim`` the value head width; they differ
+    only for MLA. With MLA, ``num_kv_heads`` equals ``num_heads`` (keys and values are expanded
+    per head from the latent) and ``head_dim = qk_nope_head_dim + qk_rope_head_dim``.
+    ``sliding_window`` caps what this layer attends to (and so what it must cache).
+    ``sinks`` adds one learned logit per head (gpt-oss). ``qk_norm`` is ``head`` for one norm of
+    ``head_dim`` shared by all heads (Qwen3, Gemma 3), ``all-heads`` for a norm over every head's
+    channels (OLMo 2, OLMoE, StableLM, Cohere), ``weightless`` for an L2 norm with no parameters
+    (Llama 4). ``qk_norm_type`` overrides the model's norm for the q/k norms (StableLM's per-head
+    norms are LayerNorms without bias in a model whose other LayerNorms have one).
+    """
+
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    v_head_dim: int
+    qkv_bias: bool = False
+    o_bias: bool = False
+    qk_norm: QKNorm = "none"
+    sliding_window: int | None = None
+    sinks: bool = False
+    mla: MLA | None = None
+    qk_norm_type: Norm | None = None
+
+    def __post_init__(self) -> None:
+        _positive(self.num_heads, "num_attention_heads")
+        _positive(self.num_kv_heads, "num_key_value_heads")
+        _positive(self.head_dim, "head_dim")
+        _positive(self.v_head_dim, "v_head_dim")
+        if self.num_heads % self.num_kv_heads:
+            raise SpecError(
+                f"num_attention_heads ({self.num_heads}) must be a multiple of "
+                f"num_key_value_heads ({self.num_kv_heads})"
+            )
+        if self.sliding_window is not None:
+            _positive(self.sliding_window, "sliding_window")
+        if self.qk_norm not in ("none", "head", "all-heads", "weightless"):
+            raise SpecError(f"qk_norm must be none, head, all-heads or weightless, got {self.qk_norm!r}")
+        if self.mla is not None:
+            if self.head_dim != self.mla.qk_nope_head_dim + self.mla.qk_rope_head_dim:
+                raise SpecError("with MLA, head_dim must equal qk_nope_head_dim + qk_rope_head_dim")
+            if self.v_head_dim != self.mla.v_head_dim:
+                raise SpecError("with MLA, v_head_dim must equal the MLA v_head_dim")
+
+    @property
+    def gqa_group(self) -> int:
+        """Query heads per KV head: 1 for MHA, ``num_heads`` for MQA."""
+        return self.num_heads // self.num_kv_heads
+
+
+@dataclass(frozen=True)
+class MLP:
+    """A feed-forward block: gated (SwiGLU/GeGLU: gate, up, down) or plain (up, down)."""
+
+    intermediate_size: int
+    gated: bool = True
+    bias: bool = False
+
+    def __post_init__(self) -> None:
+        _positive(self.intermediate_size, "intermediate_size")
+
+    @property
+    def matrices(self) -> int:
+        """Weight matrices in the block: 3 when gated, 2 when plain."""
+        return 3 if self.gated else 2
+
+
+@dataclass(frozen=True)
+class MoE:
+    """A Mixture-of-Experts feed-forward block.
+
+    ``expert`` is one routed expert; ``shared_expert`` is the always-on expert FFN (all of a
+    model's shared experts as one block, as DeepSeek and Qwen implement them), with an optional
+    sigmoid gate of ``hidden x 1`` (Qwen-MoE). ``router_bias`` is a learned router bias
+    (gpt-oss); DeepSeek-V3's ``e_score_correction_bias`` is a buffer, not a parameter.
+    """
+
+    num_experts: int
+    experts_per_token: int
+    expert: MLP
+    shared_expert: MLP | None = None
+    shared_expert_gate: bool = False
+    router_bias: bool = False
+
+    def __post_init__(self) -> None:
+        _positive(self.num_experts, "num_experts")
+        _positive(self.experts_per_token, "num_experts_per_tok")
+        if self.experts_per_token > self.num_experts:
+            raise SpecError(
+                f"num_experts_per_tok ({self.experts_per_token}) exceeds the number of experts "
+                f"({self.num_experts})"
+            )
+        if self.shared_expert_gate and self.shared_expert is None:
+            raise SpecError("a shared-expert gate needs a shared expert")
+
+
+@dataclass(frozen=True)
+class LayerGroup:
+    """``count`` identical transformer layers."""
+
+    count: int
+    attention: Attention
+    mlp: MLP | None = None
+    moe: MoE | None = None
+    cross_attention: Attention | None = None
+    norm_placement: NormPlacement = "pre"
+
+    def __post_init__(self) -> None:
+        _positive(self.count, "layer count")
+        if (self.mlp is None) == (self.moe is None):
+            raise SpecError("a layer has exactly one of a dense MLP or an MoE block")
+        if self.norm_placement not in NORMS_PER_LAYER:
+            raise SpecError(f"unknown norm placement {self.norm_placement!r}")
+
+    @property
+    def norms(self) -> int:
+        """Hidden-size norm modules in one layer (cross-attention adds one)."""
+        return NORMS_PER_LAYER[self.norm_placement] + (self.cross_attention is not None)
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A decoder or encoder: layer groups, an optional final norm, T5's relative-position bias.
+
+    ``relative_attention_buckets`` is the number of buckets of T5's learned relative-position
+    bias, stored once per stack (in its first layer) with one value per bucket and head.
+    """
+
+    role: StackRole
+    groups: tuple[LayerGroup, ...]
+    final_norm: bool = True
+    relative_attention_buckets: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.groups:
+            raise SpecError(f"the {self.role} has no layers")
+        _non_negative(self.relative_attention_buckets, "relative_attention_num_buckets")
+
+    @property
+    def num_layers(self) -> int:
+        return sum(g.count for g in self.groups)
+
+
+@dataclass(frozen=True)
+class RopeScaling:
+    """Rotary scaling as the config states it (``rope_scaling``); ``factor`` may be 1."""
+
+    rope_type: str
+    factor: float
+    original_max_position_embeddings: int | None = None
+
+
+@dataclass(frozen=True)
+class Positional:
+    """How positions are encoded.
+
+    ``learned``: a table of ``table_rows x hidden`` parameters; ``table_rows`` is
+    ``max_position_embeddings + offset`` (OPT reserves ``offset = 2`` rows).
+    ``rotary``: no parameters; ``rotary_dim`` is how many channels of each head rotate.
+    ``alibi`` (BLOOM) and ``relative`` (T5 buckets, counted in :class:`Stack`) have no table.
+    """
+
+    kind: PositionalKind
+    max_position_embeddings: int | None = None
+    offset: int = 0
+    rope_theta: float | None = None
+    rotary_dim: int | None = None
+    rope_scaling: RopeScaling | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("learned", "rotary", "alibi", "relative", "none"):
+            raise SpecError(f"unknown positional encoding {self.kind!r}")
+        if self.max_position_embeddings is not None:
+            _positive(self.max_position_embeddings, "max_position_embeddings")
+        _non_negative(self.offset, "position offset")
+        if self.kind == "learned" and self.max_position_embeddings is None:
+            raise SpecError("a learned position table needs max_position_embeddings")
+
+    @property
+    def table_rows(self) -> int:
+        """Rows of the learned position table (0 for every other kind)."""
+        if self.kind != "learned" or self.max_position_embeddings is None:
+            return 0
+        return self.max_position_embeddings + self.offset
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A transformer, as llmcalc's formulas see it.
+
+    Fields use Hugging Face config.json names where one exists. ``embedding_dim`` differs from
+    ``hidden_size`` only for OPT-350m style models that project embeddings in and out.
+    ``token_type_vocab_size``, ``embedding_norm`` and ``pooler`` describe BERT-style encoders
+    (BLOOM also normalises its embeddings). ``mtp_layers`` counts DeepSeek-V3 multi-token-
+    prediction modules, which are reported outside the total. ``assumptions`` lists what the
+    importer had to assume (a config of an unknown model_type, a missing optional field); the CLI
+    prints each as a warning.
+    """
+
+    name: str
+    model_type: str
+    vocab_size: int
+    hidden_size: int
+    stacks: tuple[Stack, ...]
+    positional: Positional
+    norm: Norm = field(default_factory=Norm)
+    lm_head: LMHead = "untied"
+    lm_head_bias: bool = False
+    embedding_dim: int | None = None
+    embedding_norm: bool = False
+    token_type_vocab_size: int = 0
+    pooler: bool = False
+    mtp_layers: int = 0
+    torch_dtype: str | None = None
+    assumptions: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _positive(self.vocab_size, "vocab_size")
+        _positive(self.hidden_size, "hidden_size")
+        if self.embedding_dim is not None:
+            _positive(self.embedding_dim, "word_embed_proj_dim")
+        _non_negative(self.token_type_vocab_size, "type_vocab_size")
+        _non_negative(self.mtp_layers, "num_nextn_predict_layers")
+        if not self.stacks:
+            raise SpecError("a model needs at least one stack of layers")
+        roles = [s.role for s in self.stacks]
+        if len(set(roles)) != len(roles):
+            raise SpecError("a model has at most one encoder and one decoder")
+        if self.lm_head not in ("tied", "untied", "none"):
+            raise SpecError(f"lm_head must be tied, untied or none, got {self.lm_head!r}")
+
+    # Convenience views used by rendering, memory formulas and users' scripts.
+
+    @property
+    def decoder(self) -> Stack | None:
+        return next((s for s in self.stacks if s.role == "decoder"), None)
+
+    @property
+    def encoder(self) -> Stack | None:
+        return next((s for s in self.stacks if s.role == "encoder"), None)
+
+    @property
+    def main_stack(self) -> Stack:
+        """The decoder when there is one (what generation runs), else the encoder."""
+        return self.decoder or self.stacks[0]
+
+    @property
+    def num_hidden_layers(self) -> int:
+        return self.main_stack.num_layers
+
+    @property
+    def first_attention(self) -> Attention:
+        return self.main_stack.groups[0].attention
+
+    @property
+    def num_attention_heads(self) -> int:
+        return self.first_attention.num_heads
+
+    @property
+    def num_key_value_heads(self) -> int:
+        return self.first_attention.num_kv_heads
+
+    @property
+    def head_dim(self) -> int:
+        return self.first_attention.head_dim
+
+    @property
+    def is_moe(self) -> bool:
+        return any(g.moe is not None for s in self.stacks for g in s.groups)
+
+    @property
+    def architecture(self) -> str:
+        """``decoder``, ``encoder`` or ``encoder-decoder``."""
+        if self.encoder and self.decoder:
+            return "encoder-decoder"
+        return self.stacks[0].role
+
+    @property
+    def max_context(self) -> int | None:
+        """The trained maximum context (max_position_embeddings), when known."""
+        return self.positional.max_position_embeddings

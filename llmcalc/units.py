@@ -1,0 +1,47 @@
+"""Units: integers inside, units attached only when printing.
+
+Parameter counts use decimal prefixes (K = 10^3, M = 10^6, B = 10^9, T = 10^12), as model cards do.
+Bytes are shown in binary units (GiB = 2^30) or decimal units (GB = 10^9), always labelled; the two
+are never mixed in one figure.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+ByteUnits = Literal["binary", "decimal"]
+
+KIB, MIB, GIB, TIB = 2**10, 2**20, 2**30, 2**40
+KB, MB, GB, TB = 10**3, 10**6, 10**9, 10**12
+
+
+def human_count(n: int) -> str:
+    """``46702792704`` -> ``46.7B``; three significant digits, decimal prefixes."""
+    for scale, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if abs(n) >= scale:
+            value = n / scale
+            digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+            return f"{value:.{digits}f}{suffix}"
+    return str(n)
+
+
+def byte_unit(units: ByteUnits) -> tuple[int, str]:
+    """The divisor and label used for memory figures: (2^30, 'GiB') or (10^9, 'GB')."""
+    return (GIB, "GiB") if units == "binary" else (GB, "GB")
+
+
+def format_bytes(n: int, units: ByteUnits = "binary", *, digits: int = 2, label: bool = True) -> str:
+    """``n`` bytes in GiB or GB with ``digits`` decimals, labelled unless ``label`` is False."""
+    divisor, name = byte_unit(units)
+    text = f"{n / divisor:,.{digits}f}"
+    return f"{text} {name}" if label else text
+
+
+def format_small_bytes(n: int, units: ByteUnits = "binary") -> str:
+    """Bytes with the largest prefix that keeps the value >= 1 (for per-token figures)."""
+    steps = ((TIB, "TiB"), (GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB")) if units == "binary" else (
+        (TB, "TB"), (GB, "GB"), (MB, "MB"), (KB, "kB"))
+    for scale, name in steps:
+        if n >= scale:
+            return f"{n / scale:,.2f} {name}"
+    return f"{n:,} B"
