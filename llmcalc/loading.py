@@ -18,13 +18,39 @@ from llmcalc.spec import ModelSpec
 
 
 @dataclass(frozen=True)
+class StoredWeights:
+    """What real model files hold: exact bytes on disk per storage dtype and the parameters they represent.
+
+    ``memory`` uses ``total_bytes`` as the weights' footprint unless the user asks for another format.
+    """
+
+    total_bytes: int
+    params: int
+    bytes_by_dtype: tuple[tuple[str, int], ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def bits_per_weight(self) -> float:
+        """The files' effective bits per weight: 8 x bytes / parameters."""
+        return 8 * self.total_bytes / self.params if self.params else 0.0
+
+
+@dataclass(frozen=True)
 class LoadedModel:
-    """A spec and where it came from: ``kind`` is preset, yaml, config."""
+    """A spec and where it came from.
+
+    ``kind`` is preset, yaml, config (later: safetensors, gguf, hf-cache). ``weights`` is set when
+    real weight files were read; ``counted_params`` is then the count from their tensor shapes, to
+    compare with the analytical count of ``spec``.
+    """
 
     spec: ModelSpec
     source: str
     kind: str
     preset: Preset | None = None
+    weights: StoredWeights | None = None
+    counted_params: int | None = None
+    notes: tuple[str, ...] = ()
 
 
 def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> LoadedModel:
@@ -68,4 +94,4 @@ def _from_yaml(path: Path) -> LoadedModel:
     raise ConfigError(f"{path}: expected a preset (with 'config' and 'published') or config.json fields (with 'model_type')")
 
 
-__all__ = ["LoadedModel", "PresetError", "load_model"]
+__all__ = ["LoadedModel", "PresetError", "StoredWeights", "load_model"]

@@ -1,0 +1,87 @@
+"""``llmcalc memory``: weights, KV cache, activations and overhead; fit on GPUs; solvers."""
+
+from __future__ import annotations
+
+import click
+
+from llmcalc.cli.gpus_cmd import gpus_file_option
+from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+
+
+def _split_bpw(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    return [part.strip() for item in value for part in item.split(",") if part.strip()]
+
+
+@click.command()
+@click.argument("model", required=False)
+@click.option("--bpw", multiple=True, callback=_split_bpw, metavar="BITS[,BITS...]",
+              help="Bits per weight, applied to every parameter; several give one column each (--bpw 16,8,4).")
+@click.option("--quant", metavar="NAME", help="A named weight format (`llmcalc quant` lists them), e.g. Q4_K_M, nf4, fp8.")
+@click.option("--context", "context", type=click.IntRange(min=1), metavar="TOKENS",
+              help="Context length per sequence.  [default: 4096, or the model's maximum if smaller]")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in flight.")
+@click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE",
+              help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.")
+@click.option("--engine", metavar="NAME",
+              help="Inference engine: hf, vllm, llama.cpp.  [default: llama.cpp for GGUF formats, else hf]")
+@click.option("--gpu", metavar="NAME", help="Judge the fit on this GPU (`llmcalc gpus` lists them).")
+@click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N",
+              help="Number of GPUs (tensor parallel). Without it, llmcalc says how many are needed.")
+@click.option("--gpu-memory-utilization", type=click.FloatRange(0, 1, min_open=True), metavar="FRACTION",
+              help="vLLM's share of each GPU's memory.  [default: 0.92]")
+@click.option("--max-context", "solve_context", is_flag=True, help="Find the largest context that fits (needs --gpu).")
+@click.option("--max-batch", "solve_batch", is_flag=True, help="Find the largest batch that fits at --context (needs --gpu).")
+@click.option("--best-quant", "solve_quant", is_flag=True,
+              help="Find the highest-quality named format that fits (needs --gpu).")
+@click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
+              help="GiB (2^30 bytes) or GB (10^9 bytes).")
+@json_option
+@presets_dir_option
+@gpus_file_option
+@width_option
+def memory(model: str | None, bpw: list[str], quant: str | None, context: int | None, batch: int, kv_dtype: str,
+           engine: str | None, gpu: str | None, num_gpus: int | None, gpu_memory_utilization: float | None,
+           solve_context: bool, solve_batch: bool, solve_quant: bool, units: str, as_json: bool,
+           presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
+    """Memory to run MODEL: exact weights and KV cache, estimated activations and overhead.
+
+    With no MODEL, every preset is shown in one table (with --gpu, which fit).
+    """
+    from llmcalc.gpus import get_gpu
+    from llmcalc.jsonout import dumps, to_jsonable
+    from llmcalc.quant import QUALITY_ORDER
+    from llmcalc.report import memory_report
+
+    overrides: dict[str, object] = {}
+    if gpu_memory_utilization is not None:
+        overrides["gpu_memory_utilization"] = gpu_memory_utilization
+    device = get_gpu(gpu, extra_files=gpus_files) if gpu else None
+    kwargs = dict(bpws=bpw, quant=quant, context_tokens=context, batch_size=batch, kv_dtype=kv_dtype, engine=engine,
+                  gpu=device, num_gpus=num_gpus, solve_context=solve_context, solve_batch=solve_batch,
+                  solve_quant=solve_quant, quality_order=QUALITY_ORDER, settings_overrides=overrides)
+    if model is None:
+        from llmcalc.importers.presets import all_preset_paths, load_preset_file
+        from llmcalc.loading import LoadedModel
+
+        loaded_all = [load_preset_file(p) for p in all_preset_paths(extra_dirs=presets_dirs)]
+        reports = [memory_report(LoadedModel(p.spec, str(p.path), "preset", p), **kwargs) for p in loaded_all]
+        if as_json:
+            click.echo(dumps(reports))
+            return
+        from llmcalc.render.common import make_console
+        from llmcalc.render.memory import all_models_table
+
+        make_console(width=width).print(all_models_table(reports, units=units))
+        return
+    from llmcalc.loading import load_model
+
+    report = memory_report(load_model(model, presets_dirs=presets_dirs), **kwargs)
+    for message in report.warnings:
+        warn(message)
+    if as_json:
+        click.echo(dumps(to_jsonable(report)))
+        return
+    from llmcalc.render.common import make_console
+    from llmcalc.render.memory import memory_view
+
+    make_console(width=width).print(memory_view(report, units=units))

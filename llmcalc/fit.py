@@ -1,0 +1,213 @@
+"""Does it fit? Per-GPU memory across GPUs, the GPUs needed, and solvers for the largest context,
+the largest batch and the best weight format that fit.
+
+Splitting across ``N`` GPUs (Megatron-LM tensor parallelism, Shoeybi et al. 2019, arXiv 1909.08053,
+section 3, as vLLM implements it):
+
+- **weights**: every linear layer and the vocabulary are split ``N`` ways; norms (a few thousand
+  values) are replicated and ignored. Per GPU: ``ceil(weights / N)``.
+- **KV cache**: KV heads are split; with fewer KV heads than GPUs each head is replicated, so a GPU
+  holds ``ceil(n_kv / N)`` heads' worth: ``kv x ceil(n_kv / N) / n_kv``. An MLA latent has no heads
+  and is replicated on every GPU (vLLM ``MLAAttentionSpec``).
+- **llama.cpp** splits by layer (``--split-mode layer``, its default): weights and KV cache ``/ N``.
+- **activations** are not divided (a conservative estimate: hidden states are replicated under TP)
+  and **overhead** (CUDA context, graphs, NCCL buffers) is paid on every GPU.
+
+A fit compares the per-GPU total with ``usable = memory the driver exposes x gpu_memory_utilization``
+(vLLM's fraction; 1.0 for the other engines) and reports the headroom. ``N`` is tried in powers of two, the
+sizes tensor parallelism supports on real nodes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from llmcalc.errors import UsageError
+from llmcalc.memory import EngineSettings, MemoryEstimate, engine_settings, estimate_memory, overhead_estimate
+from llmcalc.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from llmcalc.gpus import GPU
+    from llmcalc.quant import WeightsResult
+
+#: Tensor-parallel sizes tried by :func:`gpus_needed`.
+TP_SIZES = (1, 2, 4, 8, 16, 32, 64)
+
+#: Largest context the solvers consider (tokens): 16M, beyond every released model.
+MAX_SOLVER_CONTEXT = 1 << 24
+MAX_SOLVER_BATCH = 1 << 20
+
+
+@dataclass(frozen=True)
+class PerGPU:
+    """One GPU's share of a :class:`~llmcalc.memory.MemoryEstimate` split ``num_gpus`` ways."""
+
+    num_gpus: int
+    weights_bytes: int
+    kv_cache_bytes: int
+    activation_bytes: int
+    overhead_bytes: int
+    total_bytes: int
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The verdict for one GPU type and count."""
+
+    gpu: str
+    num_gpus: int
+    usable_bytes_per_gpu: int
+    per_gpu: PerGPU
+    fits: bool
+    headroom_bytes: int
+    note: str | None = None
+
+
+def per_gpu(spec: ModelSpec, estimate: MemoryEstimate, num_gpus: int, settings: EngineSettings) -> PerGPU:
+    """Split ``estimate`` over ``num_gpus`` GPUs by the rules in the module docstring."""
+    if num_gpus < 1:
+        raise UsageError(f"the number of GPUs must be at least 1, got {num_gpus}")
+    n = num_gpus
+    weights = math.ceil(estimate.weights_bytes / n)
+    if settings.engine == "llama.cpp" or estimate.kv_cache.latent:
+        kv = math.ceil(estimate.kv_cache_bytes / n) if settings.engine == "llama.cpp" else estimate.kv_cache_bytes
+    else:
+        kv_heads = spec.num_key_value_heads
+        kv = math.ceil(estimate.kv_cache_bytes * math.ceil(kv_heads / n) / kv_heads)
+    act = estimate.activation_bytes
+    over = overhead_estimate(settings, tensor_bytes=weights + kv + act, num_gpus=n).total_bytes
+    return PerGPU(n, weights, kv, act, over, weights + kv + act + over)
+
+
+def usable_bytes(gpu: GPU, settings: EngineSettings) -> int:
+    """Memory an engine may use on one GPU: what the driver exposes x gpu_memory_utilization.
+
+    The driver exposes less than the nominal capacity (an H100 80GB reports 81,559 MiB of 81,920 in
+    nvidia-smi), so the nvidia-smi total is used where the catalogue has it; Apple machines give the GPU
+    only a share of unified memory (``iogpu.wired_limit_mb``).
+    """
+    exposed = gpu.nvidia_smi_total_bytes or gpu.usable_memory_bytes
+    return int(exposed * settings.gpu_memory_utilization)
+
+
+def check_fit(spec: ModelSpec, estimate: MemoryEstimate, gpu: GPU, num_gpus: int, settings: EngineSettings) -> FitResult:
+    """Whether ``estimate`` fits on ``num_gpus`` of ``gpu``, and with how much headroom."""
+    share = per_gpu(spec, estimate, num_gpus, settings)
+    usable = usable_bytes(gpu, settings)
+    note = None
+    if num_gpus > 1 and settings.engine != "llama.cpp" and spec.num_attention_heads % num_gpus:
+        note = f"{spec.num_attention_heads} attention heads do not split evenly over {num_gpus} GPUs"
+    return FitResult(
+        gpu=gpu.name,
+        num_gpus=num_gpus,
+        usable_bytes_per_gpu=usable,
+        per_gpu=share,
+        fits=share.total_bytes <= usable,
+        headroom_bytes=usable - share.total_bytes,
+        note=note,
+    )
+
+
+def gpus_needed(spec: ModelSpec, estimate: MemoryEstimate, gpu: GPU, settings: EngineSettings) -> FitResult | None:
+    """The smallest tensor-parallel size in :data:`TP_SIZES` that fits, or None if even 64 do not."""
+    for n in TP_SIZES:
+        result = check_fit(spec, estimate, gpu, n, settings)
+        if result.fits:
+            return result
+    return None
+
+
+def _largest(fits: Callable[[int], bool], low: int, high: int) -> int:
+    """Largest ``x`` in ``[low, high]`` with ``fits(x)`` (``fits`` monotone decreasing); 0 if none."""
+    if not fits(low):
+        return 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+def max_context(
+    spec: ModelSpec,
+    *,
+    weights: WeightsResult,
+    gpu: GPU,
+    num_gpus: int = 1,
+    batch_size: int = 1,
+    kv_dtype: str = "f16",
+    settings: EngineSettings | None = None,
+    limit: int | None = None,
+) -> int:
+    """The largest context (tokens per sequence) that fits, up to ``limit`` (default 16M); 0 if none.
+
+    Memory grows with context, so a binary search over the exact estimate is exact for it.
+    """
+    settings = settings or engine_settings("hf")
+
+    def fits(ctx: int) -> bool:
+        est = estimate_memory(spec, weights=weights, context_tokens=ctx, batch_size=batch_size,
+                              kv_dtype=kv_dtype, settings=settings)
+        return check_fit(spec, est, gpu, num_gpus, settings).fits
+
+    return _largest(fits, 1, limit or MAX_SOLVER_CONTEXT)
+
+
+def max_batch(
+    spec: ModelSpec,
+    *,
+    weights: WeightsResult,
+    gpu: GPU,
+    context_tokens: int,
+    num_gpus: int = 1,
+    kv_dtype: str = "f16",
+    settings: EngineSettings | None = None,
+) -> int:
+    """The largest batch of ``context_tokens``-long sequences that fits; 0 if not even one."""
+    settings = settings or engine_settings("hf")
+
+    def fits(batch: int) -> bool:
+        est = estimate_memory(spec, weights=weights, context_tokens=context_tokens, batch_size=batch,
+                              kv_dtype=kv_dtype, settings=settings)
+        return check_fit(spec, est, gpu, num_gpus, settings).fits
+
+    return _largest(fits, 1, MAX_SOLVER_BATCH)
+
+
+@dataclass(frozen=True)
+class QuantChoice:
+    """The best weight format that fits, with its verdict."""
+
+    format: str
+    fit: FitResult
+    estimate: MemoryEstimate
+
+
+def best_quant(
+    spec: ModelSpec,
+    *,
+    gpu: GPU,
+    context_tokens: int,
+    formats: Sequence[str],
+    num_gpus: int = 1,
+    batch_size: int = 1,
+    kv_dtype: str = "f16",
+    settings: EngineSettings | None = None,
+) -> QuantChoice | None:
+    """The first of ``formats`` (best quality first, e.g. :data:`llmcalc.quant.QUALITY_ORDER`) that fits."""
+    from llmcalc.quant import get_format, weights_for_format
+
+    settings = settings or engine_settings("hf")
+    for name in formats:
+        weights = weights_for_format(spec, get_format(name))
+        est = estimate_memory(spec, weights=weights, context_tokens=context_tokens, batch_size=batch_size,
+                              kv_dtype=kv_dtype, settings=settings)
+        result = check_fit(spec, est, gpu, num_gpus, settings)
+        if result.fits:
+            return QuantChoice(format=name, fit=result, estimate=est)
+    return None

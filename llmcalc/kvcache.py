@@ -1,0 +1,207 @@
+"""KV cache: exact bytes for a context length, batch, cache dtype and inference engine.
+
+The cache holds, for every attention layer and every cached token, the keys and values of its KV
+heads::
+
+    bytes = sum over layers of  (n_kv x d_k + n_kv x d_v) x cached_tokens(layer) x batch x bytes_per_value
+
+(Vaswani et al. 2017 section 3.2; GQA/MQA shrink ``n_kv``, Ainslie et al. 2023). What differs
+between engines, and is modelled here, is what a layer caches and for how many tokens:
+
+- **MLA** (DeepSeek-V2/V3, Kimi K2): vLLM (``MLAAttentionSpec`` in ``vllm/v1/kv_cache_interface.py``)
+  and llama.cpp (``src/llama-kv-cache.cpp``, V-less cache since PR #19067) cache the compressed latent,
+  ``kv_lora_rank + qk_rope_head_dim`` values per layer and token. Hugging Face transformers
+  (``modeling_deepseek_v3.py``) caches the expanded per-head K (``n_h x (d_nope + d_rope)``) and V
+  (``n_h x d_v``).
+- **Sliding-window layers** cache at most the window. transformers' ``DynamicSlidingWindowLayer``
+  (``cache_utils.py``) keeps ``window - 1`` tokens; vLLM keeps ``window - 1 + max_num_batched_tokens``
+  tokens rounded up to blocks, plus one block; llama.cpp's SWA cache holds ``window + n_ubatch``
+  cells padded to 256 (``llama-kv-cache-iswa.cpp``).
+- **Token rounding**: vLLM allocates blocks of 16 tokens (``CacheConfig.DEFAULT_BLOCK_SIZE``);
+  llama.cpp pads the context to a multiple of 256 cells (``llama-context.cpp``); transformers caches
+  exactly the tokens seen.
+- **Cross-attention** (encoder-decoder models): every decoder layer caches K and V of the encoder
+  output, ``encoder_tokens`` long (transformers ``EncoderDecoderCache``).
+- **Quantized caches**: llama.cpp's ``q8_0`` stores 32 values in 34 bytes, ``q4_0`` 32 in 18
+  (``ggml/src/ggml-common.h``); ``fp8`` is one byte per value (vLLM ``kv_cache_dtype=fp8``).
+
+Left out: a static cache's pre-allocation beyond the context (transformers ``StaticCache``), vLLM's
+pre-allocation of all free memory to KV blocks (see :mod:`llmcalc.memory`), prefix-caching copies,
+speculative-decoding draft caches, and the transient second copy transformers makes while
+concatenating a layer's cache.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+from llmcalc.errors import UsageError
+from llmcalc.spec import Attention, ModelSpec
+
+#: Bytes per cached value for each KV cache dtype (exact fractions for block-quantized types).
+KV_DTYPE_BYTES: dict[str, Fraction] = {
+    "f32": Fraction(4),
+    "f16": Fraction(2),
+    "bf16": Fraction(2),
+    "fp8": Fraction(1),
+    "q8_0": Fraction(34, 32),
+    "q4_0": Fraction(18, 32),
+}
+KV_DTYPE_ALIASES = {"fp32": "f32", "float32": "f32", "fp16": "f16", "float16": "f16", "half": "f16",
+                    "bfloat16": "bf16", "fp8_e4m3": "fp8", "fp8_e5m2": "fp8", "f8": "fp8", "auto": "f16"}
+
+ENGINES = ("hf", "vllm", "llama.cpp")
+ENGINE_ALIASES = {"transformers": "hf", "huggingface": "hf", "llamacpp": "llama.cpp", "llama-cpp": "llama.cpp",
+                  "gguf": "llama.cpp", "ollama": "llama.cpp"}
+
+VLLM_BLOCK_TOKENS = 16
+LLAMA_CPP_PAD_TOKENS = 256
+
+
+def normalise_kv_dtype(name: str) -> str:
+    """Canonical KV dtype name (case-insensitive); raises UsageError listing the choices."""
+    key = name.strip().lower()
+    key = KV_DTYPE_ALIASES.get(key, key)
+    if key not in KV_DTYPE_BYTES:
+        raise UsageError(f"unknown KV cache dtype '{name}'; choose one of {', '.join(KV_DTYPE_BYTES)}")
+    return key
+
+
+def normalise_engine(name: str) -> str:
+    """Canonical engine name (case-insensitive); raises UsageError listing the choices."""
+    key = name.strip().lower()
+    key = ENGINE_ALIASES.get(key, key)
+    if key not in ENGINES:
+        raise UsageError(f"unknown engine '{name}'; choose one of {', '.join(ENGINES)}")
+    return key
+
+
+def caches_latent(attn: Attention, engine: str) -> bool:
+    """True when the engine caches MLA's compressed latent instead of expanded K and V."""
+    return attn.mla is not None and engine in ("vllm", "llama.cpp")
+
+
+def kv_values_per_token(attn: Attention, *, engine: str) -> int:
+    """Values one layer caches per token: ``n_kv (d_k + d_v)``, or MLA's ``r_kv + d_rope`` latent."""
+    if caches_latent(attn, engine):
+        assert attn.mla is not None
+        return attn.mla.kv_lora_rank + attn.mla.qk_rope_head_dim
+    return attn.num_kv_heads * (attn.head_dim + attn.v_head_dim)
+
+
+@dataclass(frozen=True)
+class EngineCache:
+    """How an engine sizes its cache; defaults are each engine's own (see module docstring)."""
+
+    engine: str
+    max_num_batched_tokens: int = 8192
+    n_ubatch: int = 512
+
+    def cached_tokens(self, context_tokens: int, window: int | None) -> int:
+        """Token slots one sequence occupies in one layer."""
+        if self.engine == "vllm":
+            if window is None:
+                return _round_up(context_tokens, VLLM_BLOCK_TOKENS)
+            span = min(window - 1 + self.max_num_batched_tokens, context_tokens)
+            return _round_up(span, VLLM_BLOCK_TOKENS) + VLLM_BLOCK_TOKENS
+        if self.engine == "llama.cpp":
+            padded = _round_up(context_tokens, LLAMA_CPP_PAD_TOKENS)
+            if window is None:
+                return padded
+            return _round_up(min(padded, window + self.n_ubatch), LLAMA_CPP_PAD_TOKENS)
+        return context_tokens if window is None else min(context_tokens, window - 1)
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
+@dataclass(frozen=True)
+class KVCacheEstimate:
+    """The KV cache of one model at one context length and batch."""
+
+    context_tokens: int
+    batch_size: int
+    kv_dtype: str
+    engine: str
+    bytes_per_token: int
+    self_attention_bytes: int
+    cross_attention_bytes: int
+    total_bytes: int
+    full_layers: int
+    windowed_layers: int
+    latent: bool
+
+
+def kv_bytes_per_token(spec: ModelSpec, *, kv_dtype: str = "f16", engine: str = "hf") -> int:
+    """KV cache bytes for one token of context, all decoder layers, batch 1, before window caps.
+
+    Llama-2-7B at f16: ``2 x 32 layers x 32 heads x 128 x 2 bytes = 524,288``. For block-quantized
+    dtypes the result is rounded up to a whole byte.
+    """
+    kv_dtype, engine = normalise_kv_dtype(kv_dtype), normalise_engine(engine)
+    stack = spec.decoder
+    if stack is None:
+        return 0
+    values = sum(g.count * kv_values_per_token(g.attention, engine=engine) for g in stack.groups)
+    return math.ceil(values * KV_DTYPE_BYTES[kv_dtype])
+
+
+def kv_cache(
+    spec: ModelSpec,
+    *,
+    context_tokens: int,
+    batch_size: int = 1,
+    kv_dtype: str = "f16",
+    engine: str = "hf",
+    encoder_tokens: int | None = None,
+    cache: EngineCache | None = None,
+) -> KVCacheEstimate:
+    """Exact KV cache bytes for ``context_tokens`` per sequence and ``batch_size`` sequences.
+
+    ``encoder_tokens`` (encoder-decoder models) is the encoder input length whose K and V every
+    decoder layer caches for cross-attention; it defaults to ``context_tokens``. Encoder-only models
+    (BERT) keep no cache. The byte total is rounded up once, at the end.
+    """
+    if context_tokens <= 0:
+        raise UsageError(f"context must be a positive number of tokens, got {context_tokens}")
+    if batch_size <= 0:
+        raise UsageError(f"batch size must be positive, got {batch_size}")
+    kv_dtype, engine = normalise_kv_dtype(kv_dtype), normalise_engine(engine)
+    cache = cache or EngineCache(engine)
+    per_value = KV_DTYPE_BYTES[kv_dtype]
+    stack = spec.decoder
+    self_values = cross_values = 0
+    full = windowed = 0
+    latent = False
+    if stack is not None:
+        for g in stack.groups:
+            attn = g.attention
+            latent = latent or caches_latent(attn, engine)
+            window = attn.sliding_window if attn.sliding_window and attn.sliding_window < context_tokens else None
+            tokens = cache.cached_tokens(context_tokens, attn.sliding_window)
+            self_values += g.count * kv_values_per_token(attn, engine=engine) * tokens
+            if window is None:
+                full += g.count
+            else:
+                windowed += g.count
+            if g.cross_attention is not None:
+                enc = encoder_tokens if encoder_tokens is not None else context_tokens
+                cross_values += g.count * kv_values_per_token(g.cross_attention, engine=engine) * enc
+    self_bytes = math.ceil(self_values * batch_size * per_value)
+    cross_bytes = math.ceil(cross_values * batch_size * per_value)
+    return KVCacheEstimate(
+        context_tokens=context_tokens,
+        batch_size=batch_size,
+        kv_dtype=kv_dtype,
+        engine=engine,
+        bytes_per_token=kv_bytes_per_token(spec, kv_dtype=kv_dtype, engine=engine),
+        self_attention_bytes=self_bytes,
+        cross_attention_bytes=cross_bytes,
+        total_bytes=self_bytes + cross_bytes,
+        full_layers=full,
+        windowed_layers=windowed,
+        latent=latent,
+    )

@@ -1,0 +1,163 @@
+"""Memory reports: one model (or every preset) x weight formats, with fit verdicts and solver answers.
+
+This is the library behind ``llmcalc memory``; a script gets the same numbers by calling
+:func:`memory_report`. It chooses the weights (a bits-per-weight, a named format, or the bytes of real
+files), the engine default, and runs the estimate, the GPU fit and the requested solvers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from llmcalc.errors import UsageError
+from llmcalc.fit import FitResult, QuantChoice, best_quant, check_fit, gpus_needed, max_batch, max_context
+from llmcalc.gpus import GPU
+from llmcalc.loading import LoadedModel
+from llmcalc.memory import EngineSettings, MemoryEstimate, engine_settings, estimate_memory
+from llmcalc.quant import WeightsResult, get_format, weights_for_bpw, weights_for_format
+
+#: Context used when the user gives none (tokens).
+DEFAULT_CONTEXT = 4096
+
+
+@dataclass(frozen=True)
+class FormatReport:
+    """Everything ``memory`` says about one model in one weight format."""
+
+    estimate: MemoryEstimate
+    fit: FitResult | None = None
+    needed: FitResult | None = None
+    max_context_tokens: int | None = None
+    max_batch_size: int | None = None
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    model: str
+    source: str
+    engine: str
+    engine_default_reason: str
+    gpu: str | None
+    num_gpus: int
+    formats: tuple[FormatReport, ...]
+    best_quant: QuantChoice | None = None
+    best_quant_searched: bool = False
+    warnings: tuple[str, ...] = ()
+
+
+def choose_engine(engine: str | None, quant: str | None) -> tuple[str, str]:
+    """The engine and why: as given, else llama.cpp for GGUF formats, else hf."""
+    if engine:
+        return engine, "given"
+    if quant and get_format(quant).engine_hint == "llama.cpp":
+        return "llama.cpp", "default for GGUF formats"
+    return "hf", "default"
+
+
+def stored_weights(loaded: LoadedModel) -> WeightsResult | None:
+    """The bytes of real model files as a :class:`WeightsResult` (None for presets and configs)."""
+    w = loaded.weights
+    if w is None:
+        return None
+    from llmcalc.quant import TypeBytes
+
+    return WeightsResult(
+        format=f"stored ({loaded.kind})",
+        params=w.params,
+        total_bytes=w.total_bytes,
+        bits_per_weight=w.bits_per_weight,
+        approximate=False,
+        notes=tuple(w.notes),
+        by_type=tuple(TypeBytes(name, 0, size) for name, size in w.bytes_by_dtype),
+    )
+
+
+def weights_choices(loaded: LoadedModel, *, bpws: Sequence[str], quant: str | None) -> list[WeightsResult]:
+    """The weight variants to report: each --bpw, or --quant, or the stored files, or bf16."""
+    if bpws and quant:
+        raise UsageError("--bpw and --quant both set the weight format; give one of them")
+    spec = loaded.spec
+    if bpws:
+        return [weights_for_bpw(spec, b) for b in bpws]
+    if quant:
+        return [weights_for_format(spec, get_format(quant))]
+    stored = stored_weights(loaded)
+    if stored is not None:
+        return [stored]
+    return [weights_for_format(spec, get_format("bf16"))]
+
+
+def memory_report(
+    loaded: LoadedModel,
+    *,
+    bpws: Sequence[str] = (),
+    quant: str | None = None,
+    context_tokens: int | None = None,
+    batch_size: int = 1,
+    kv_dtype: str = "f16",
+    engine: str | None = None,
+    gpu: GPU | None = None,
+    num_gpus: int | None = None,
+    solve_context: bool = False,
+    solve_batch: bool = False,
+    solve_quant: bool = False,
+    quality_order: Sequence[str] = (),
+    settings_overrides: dict[str, object] | None = None,
+) -> MemoryReport:
+    """Estimate memory for each requested weight format, and answer the fit questions asked.
+
+    ``num_gpus`` fixes the GPU count; without it (and with a ``gpu``) the report says how many are
+    needed. ``solve_*`` need a ``gpu``.
+    """
+    if (solve_context or solve_batch or solve_quant or num_gpus) and gpu is None:
+        raise UsageError("--gpus, --max-context, --max-batch and --best-quant need --gpu")
+    engine_name, reason = choose_engine(engine, quant)
+    settings: EngineSettings = engine_settings(engine_name, **(settings_overrides or {}))
+    spec = loaded.spec
+    warnings: list[str] = []
+    ctx = context_tokens or DEFAULT_CONTEXT
+    if context_tokens is None and spec.max_context and spec.max_context < ctx:
+        ctx = spec.max_context
+    if spec.max_context and ctx > spec.max_context:
+        warnings.append(
+            f"context {ctx:,} is beyond {spec.name}'s maximum of {spec.max_context:,} tokens "
+            "(max_position_embeddings): the model was not trained for it"
+        )
+    elif spec.max_context is None and context_tokens is not None:
+        warnings.append(f"{spec.name} states no maximum context; {ctx:,} tokens is not checked against one")
+    reports = []
+    for weights in weights_choices(loaded, bpws=bpws, quant=quant):
+        est = estimate_memory(spec, weights=weights, context_tokens=ctx, batch_size=batch_size,
+                              kv_dtype=kv_dtype, settings=settings)
+        fit = needed = None
+        mc = mb = None
+        if gpu is not None:
+            n = num_gpus or 1
+            fit = check_fit(spec, est, gpu, n, settings)
+            if num_gpus is None:
+                needed = gpus_needed(spec, est, gpu, settings)
+                n = needed.num_gpus if needed else n
+            if solve_context:
+                mc = max_context(spec, weights=weights, gpu=gpu, num_gpus=n, batch_size=batch_size,
+                                 kv_dtype=kv_dtype, settings=settings)
+            if solve_batch:
+                mb = max_batch(spec, weights=weights, gpu=gpu, context_tokens=ctx, num_gpus=n,
+                               kv_dtype=kv_dtype, settings=settings)
+        reports.append(FormatReport(est, fit, needed, mc, mb))
+    choice = None
+    if solve_quant and gpu is not None:
+        choice = best_quant(spec, gpu=gpu, context_tokens=ctx, formats=quality_order, num_gpus=num_gpus or 1,
+                            batch_size=batch_size, kv_dtype=kv_dtype, settings=settings)
+    return MemoryReport(
+        model=spec.name,
+        source=loaded.source,
+        engine=settings.engine,
+        engine_default_reason=reason,
+        gpu=gpu.name if gpu else None,
+        num_gpus=num_gpus or 1,
+        formats=tuple(reports),
+        best_quant=choice,
+        best_quant_searched=solve_quant,
+        warnings=tuple(warnings),
+    )

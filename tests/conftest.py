@@ -1,0 +1,24 @@
+"""Shared fixtures: where the shared reference material is, and a CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture
+def reference_dir() -> Path:
+    """../shared/reference beside the clone (CI has it); skip where it is absent."""
+    if not (REFERENCE / "configs-params.json").is_file():
+        pytest.skip(f"shared reference material not found at {REFERENCE} (present in CI, beside the clone)")
+    return REFERENCE
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()

@@ -1,0 +1,52 @@
+"""Bad architecture values are rejected with one message naming the source and field."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcalc import SpecError, spec_from_hf_config
+from tests.test_params import TINY_LLAMA
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"hidden_size": 0}, "cfg: field 'hidden_size' must be positive, got 0"),
+        ({"hidden_size": -8}, "cfg: field 'hidden_size' must be positive, got -8"),
+        ({"num_hidden_layers": "two"}, "cfg: field 'num_hidden_layers' must be an integer, got 'two'"),
+        ({"num_key_value_heads": 3}, "num_attention_heads (2) must be a multiple of num_key_value_heads (3)"),
+        ({"tie_word_embeddings": "yes"}, "cfg: field 'tie_word_embeddings' must be true or false, got 'yes'"),
+        ({"vocab_size": None}, "cfg: missing required field 'vocab_size'"),
+    ],
+    ids=["zero", "negative", "wrong-type", "heads-not-divisible", "bool-type", "missing"],
+)
+def test_bad_field(change: dict[str, object], message: str) -> None:
+    """Each problem names the field."""
+    with pytest.raises(SpecError) as info:
+        spec_from_hf_config({**TINY_LLAMA, **change}, source="cfg")
+    assert message in str(info.value)
+
+
+def test_every_problem_reported_at_once() -> None:
+    """Two bad fields give one error listing both."""
+    with pytest.raises(SpecError, match="'hidden_size' must be positive.*'vocab_size' must be an integer"):
+        spec_from_hf_config({**TINY_LLAMA, "hidden_size": 0, "vocab_size": 1.5}, source="cfg")
+
+
+def test_missing_model_type() -> None:
+    """A mapping without model_type says so."""
+    with pytest.raises(SpecError, match="cfg: missing required field 'model_type'"):
+        spec_from_hf_config({"hidden_size": 8}, source="cfg")
+
+
+def test_unknown_model_type_counts_with_assumptions() -> None:
+    """Another model_type with the standard fields is counted as Llama-style and says what it assumed."""
+    spec = spec_from_hf_config({**TINY_LLAMA, "model_type": "mystery"}, source="cfg")
+    assert spec.assumptions and "model_type 'mystery' is not one llmcalc knows" in spec.assumptions[0]
+
+
+def test_spec_is_frozen() -> None:
+    """Specs cannot be changed after validation."""
+    spec = spec_from_hf_config(TINY_LLAMA, source="cfg")
+    with pytest.raises(AttributeError):
+        spec.hidden_size = 4  # type: ignore[misc]
