@@ -1,19 +1,26 @@
-"""Turn what a user types (a preset name, a YAML preset, a config.json, a model folder) into a spec.
+"""Turn what a user types (a preset name, a YAML preset, a config.json, a model folder, model files,
+an ``org/name`` in the local Hugging Face cache) into a spec.
 
-:func:`load_model` is the single entry point the CLI and scripts use. Model files (safetensors,
-GGUF) and the local Hugging Face cache plug in here too.
+:func:`load_model` is the single entry point the CLI and scripts use. Model files are read by
+:mod:`llmcalc.importers.safetensors` (headers only) and :mod:`llmcalc.importers.gguf`; the cache is
+found by :mod:`llmcalc.importers.hf_cache`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from llmcalc.errors import ConfigError, PresetError
 from llmcalc.importers.files import read_json, read_yaml
+from llmcalc.importers.gguf import config_from_gguf, count_gguf, read_gguf_model
+from llmcalc.importers.hf_cache import is_repo_id, resolve_repo
 from llmcalc.importers.hf_config import spec_from_hf_config
 from llmcalc.importers.presets import Preset, load_preset, preset_from_mapping
+from llmcalc.importers.safetensors import INDEX_SUFFIX, count_tensors, read_headers, read_index, weight_files
 from llmcalc.spec import ModelSpec
 
 
@@ -39,7 +46,7 @@ class StoredWeights:
 class LoadedModel:
     """A spec and where it came from.
 
-    ``kind`` is preset, yaml, config (later: safetensors, gguf, hf-cache). ``weights`` is set when
+    ``kind`` is preset, yaml, config, safetensors, gguf or hf-cache. ``weights`` is set when
     real weight files were read; ``counted_params`` is then the count from their tensor shapes, to
     compare with the analytical count of ``spec``.
     """
@@ -54,33 +61,133 @@ class LoadedModel:
 
 
 def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> LoadedModel:
-    """Load a model from a preset name or alias, a preset YAML file, a config.json, or a folder.
+    """Load a model from a preset name or alias, a YAML preset, a config.json, model files, or the HF cache.
 
-    A string that names an existing path is read as a file; anything else is a preset name.
+    A string that names an existing path is read from disk: a folder (config.json, with its
+    safetensors headers when present), a ``.safetensors`` file or ``*.safetensors.index.json``
+    (architecture from the config.json beside it), a ``.gguf`` file, a config.json or a YAML
+    preset. Otherwise ``org/name`` (exactly one ``/``) is looked up in the local Hugging Face
+    cache, and anything else is a preset name.
     """
     path = Path(ref)
     if path.is_dir():
-        config = path / "config.json"
-        if not config.is_file():
-            raise ConfigError(f"{path}: folder has no config.json")
-        return _from_config(config)
+        return _from_folder(path)
     if path.is_file():
+        if path.name.endswith(INDEX_SUFFIX):
+            return _from_weights(path.parent, index=path)
+        if path.suffix == ".safetensors":
+            return _from_weights(path.parent, single=path)
+        if path.suffix == ".gguf":
+            return _from_gguf(path)
         if path.suffix in (".yaml", ".yml"):
             return _from_yaml(path)
         if path.suffix == ".json":
             return _from_config(path)
-        raise ConfigError(f"{path}: unsupported file type '{path.suffix}'; give a config.json, a YAML preset or a folder")
-    if isinstance(ref, Path) or any(sep in str(ref) for sep in ("/", "\\")) and str(ref).endswith((".json", ".yaml", ".yml")):
+        raise ConfigError(
+            f"{path}: unsupported file type '{path.suffix}'; give a config.json, a .safetensors file or index, "
+            "a .gguf file, a YAML preset or a folder"
+        )
+    text = str(ref)
+    if isinstance(ref, Path) or any(sep in text for sep in ("/", "\\")) and text.endswith(_FILE_SUFFIXES):
         raise ConfigError(f"{ref}: no such file")
-    preset = load_preset(str(ref), extra_dirs=presets_dirs)
+    if is_repo_id(text):
+        snapshot = resolve_repo(text)
+        loaded = _from_folder(snapshot)
+        return replace(loaded, kind="hf-cache", source=str(snapshot),
+                       notes=(f"{text}: read from the local Hugging Face cache ({snapshot})", *loaded.notes))
+    preset = load_preset(text, extra_dirs=presets_dirs)
     return LoadedModel(spec=preset.spec, source=str(preset.path), kind="preset", preset=preset)
 
 
-def _from_config(path: Path) -> LoadedModel:
+_FILE_SUFFIXES = (".json", ".yaml", ".yml", ".safetensors", ".gguf")
+
+
+def _config_spec(path: Path) -> tuple[dict[str, Any], ModelSpec]:
     data = read_json(path)
     name = path.parent.name if path.name == "config.json" and path.parent.name else path.stem
+    if path.name == "config.json" and path.parent.parent.name == "snapshots":  # HF cache: models--org--name
+        name = path.parent.parent.parent.name.removeprefix("models--").replace("--", "/")
     spec = spec_from_hf_config(data, source=str(path), name=name)
+    return (data if isinstance(data, dict) else {}), spec
+
+
+def _from_config(path: Path) -> LoadedModel:
+    _, spec = _config_spec(path)
     return LoadedModel(spec=spec, source=str(path), kind="config")
+
+
+def _from_folder(folder: Path) -> LoadedModel:
+    """A model folder: config.json plus its safetensors weights (headers only) when present, or one GGUF."""
+    config = folder / "config.json"
+    index, files = weight_files(folder)
+    if files:
+        return _from_weights(folder, index=index, files=files)
+    if config.is_file():
+        loaded = _from_config(config)
+        return replace(loaded, notes=(f"{folder}: no *.safetensors files; counted from config.json only",))
+    ggufs = sorted(p for p in folder.glob("*.gguf") if p.is_file())
+    firsts = [p for p in ggufs if not re.search(r"-\d{5}-of-\d{5}\.gguf$", p.name) or "-00001-of-" in p.name]
+    if len(firsts) == 1:
+        return _from_gguf(firsts[0])
+    if firsts:
+        raise ConfigError(f"{folder}: several GGUF files ({', '.join(p.name for p in firsts)}); pass one of them")
+    raise ConfigError(f"{folder}: folder has no config.json")
+
+
+def _from_weights(
+    folder: Path, *, index: Path | None = None, files: list[Path] | None = None, single: Path | None = None
+) -> LoadedModel:
+    """Safetensors weights: the spec from the config.json beside them, the counts from their headers."""
+    notes: list[str] = []
+    if single is not None:
+        found_index, shards = weight_files(folder)
+        if found_index is not None and single in shards and len(shards) > 1:
+            notes.append(f"{single.name} is one of {len(shards)} shards; counted every shard in {found_index.name}")
+            index, files = found_index, shards
+        else:
+            files = [single]
+    elif files is None:
+        assert index is not None  # callers pass an index, files, or a single file
+        files = read_index(index)
+    config = folder / "config.json"
+    if not config.is_file():
+        what = index or (files[0] if len(files) == 1 else folder)
+        raise ConfigError(f"{what}: no config.json beside the weights; llmcalc reads the architecture from it")
+    data, spec = _config_spec(config)
+    qc = data.get("quantization_config")
+    headers = read_headers(files)
+    count = count_tensors(headers, quantization_config=qc if isinstance(qc, dict) else None,
+                          num_layers=spec.num_hidden_layers)
+    weights = StoredWeights(total_bytes=count.total_bytes, params=count.params,
+                            bytes_by_dtype=count.bytes_by_dtype, notes=count.notes)
+    source = str(index or (files[0] if len(files) == 1 else folder))
+    notes.append(f"read the headers of {len(files)} safetensors file{'s' if len(files) > 1 else ''} "
+                 f"({count.tensors:,} tensors); architecture from {config}")
+    return LoadedModel(spec=spec, source=source, kind="safetensors", weights=weights,
+                       counted_params=count.params - count.extra_layer_params, notes=tuple(notes))
+
+
+def _from_gguf(path: Path) -> LoadedModel:
+    """A GGUF model: the spec from its metadata, exact tensor bytes per ggml type."""
+    parts = read_gguf_model(path)
+    config, notes = config_from_gguf(parts)
+    meta = parts[0].metadata
+    name = meta.get("general.name")
+    spec = spec_from_hf_config(config, source=f"{path} (GGUF metadata)",
+                               name=name if isinstance(name, str) and name else path.stem)
+    count = count_gguf(parts)
+    weight_notes = []
+    if count.file_type:
+        weight_notes.append(f"general.file_type {count.file_type}; per-tensor types: "
+                            + ", ".join(f"{t} {n:,} params" for t, n in count.params_by_type))
+    if count.buffer_params:
+        weight_notes.append(f"{count.buffer_params:,} values in buffers (rope_freqs, exp_probs_b) are not parameters")
+    weights = StoredWeights(total_bytes=count.total_bytes, params=count.params,
+                            bytes_by_dtype=count.bytes_by_type, notes=tuple(weight_notes))
+    notes.insert(0, f"GGUF v{parts[0].version}, architecture '{parts[0].architecture}', "
+                    f"{count.tensors:,} tensors in {len(parts)} file{'s' if len(parts) > 1 else ''}")
+    return LoadedModel(spec=spec, source=str(path), kind="gguf", weights=weights, counted_params=count.params,
+                       notes=tuple(notes))
 
 
 def _from_yaml(path: Path) -> LoadedModel:

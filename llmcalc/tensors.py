@@ -1,0 +1,223 @@
+"""A spec's weight tensors, named and shaped as a GGUF file would hold them.
+
+:func:`weight_tensors` expands a :class:`~llmcalc.spec.ModelSpec` into one :class:`Tensor` per
+stored weight or bias, so that formats which treat tensors differently (llama.cpp's per-tensor
+quantization mixes, GPTQ's "linear layers only") can be priced tensor by tensor.
+
+Conventions (GGUF's, ``gguf-py/gguf/constants.py`` ``TENSOR_NAMES``):
+
+- Names: ``token_embd.weight``, ``position_embd.weight``, ``token_types.weight``,
+  ``output_norm.weight``, ``output.weight``; per layer ``blk.{i}.attn_q.weight``, ``attn_k``,
+  ``attn_v``, ``attn_output``, ``attn_norm``, ``ffn_norm``, ``ffn_gate``, ``ffn_up``, ``ffn_down``,
+  MoE ``ffn_gate_inp`` (router) and ``ffn_{gate,up,down}_exps`` (all experts of a layer in one 3-D
+  tensor), shared experts ``ffn_{gate,up,down}_shexp``, MLA ``attn_q_a``, ``attn_q_a_norm``,
+  ``attn_q_b``, ``attn_kv_a_mqa``, ``attn_kv_a_norm``, ``attn_kv_b``. Biases end in ``.bias``.
+  q, k and v stay separate even where llama.cpp fuses them (``attn_qkv``). Encoder-decoder models
+  prefix their stacks with ``enc.`` and ``dec.`` (``enc.blk.0.attn_q.weight``,
+  ``dec.output_norm.weight``) as llama.cpp's T5 support does. A few tensors llama.cpp has no name
+  for get a plain one: ``proj_in``/``proj_out`` (OPT-350m) and ``pooler`` (BERT).
+- Shapes list ``ne[0]`` first, as GGUF does: ``ne[0]`` is the row length, the *input* dimension of
+  a linear weight, so a PyTorch ``Linear(in, out)`` weight ``[out, in]`` is ``(in, out)`` here, and
+  the routed experts are ``(hidden, expert_ffn, experts)`` for gate/up and
+  ``(expert_ffn, hidden, experts)`` for down. Quantization blocks run along ``ne[0]``.
+- ``role`` is the :mod:`llmcalc.params` component the tensor belongs to (``attention``,
+  ``dense_mlp``, ``routed_experts``, ``norms``, ``lm_head`` ...), so the tensors of a role add up to
+  that component's count. q/k norms, MLA's latent norms and attention sinks belong to
+  ``attention``, as in :func:`llmcalc.params.attention_params`.
+- ``layer`` is the index of the layer within its stack, ``None`` for tensors outside the layers.
+  :class:`~llmcalc.spec.LayerGroup` merges identical layers and so does not keep their order:
+  indices are assigned group by group, in the order the groups are listed. For a model whose
+  layers are all alike (every dense model llmcalc knows) that is the true order; for a model that
+  mixes layer kinds (DeepSeek-V3's 3 dense then 58 MoE layers, Llama 4's interleaved dense and MoE
+  layers, Gemma's sliding and global layers) the index of a given layer may differ from the
+  checkpoint's. Only rules that depend on the layer index (llama.cpp's ``use_more_bits``) see it.
+
+Invariant (tested for every preset and reference config): the tensors' elements add up to
+:func:`llmcalc.params.count_params`'s total. A tied output head is not listed (the token
+embedding serves as both). Non-learned buffers, such as llama.cpp's ``rope_freqs`` table, are not
+parameters and are not listed here (see :func:`llmcalc.quant.gguf_extra_tensors`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, MoE, Norm, Stack
+
+#: Norm tensor names per layer for each placement (see :data:`llmcalc.spec.NORMS_PER_LAYER`).
+_NORM_NAMES: dict[str, tuple[str, ...]] = {
+    "pre": ("attn_norm", "ffn_norm"),
+    "post": ("post_attention_norm", "post_ffw_norm"),
+    "sandwich": ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"),
+    "parallel": ("attn_norm", "ffn_norm"),
+    "parallel-shared": ("attn_norm",),
+}
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One stored weight or bias: GGUF-style name, layer index (or ``None``), shape ``ne[0]`` first."""
+
+    name: str
+    layer: int | None
+    shape: tuple[int, ...]
+    role: str
+
+    @property
+    def n_elements(self) -> int:
+        """Elements in the tensor: the product of its dimensions."""
+        return prod(self.shape)
+
+    @property
+    def n_dims(self) -> int:
+        return len(self.shape)
+
+
+def _linear(out: list[Tensor], name: str, layer: int | None, role: str, n_in: int, n_out: int, *,
+            bias: bool) -> None:
+    """``name.weight`` of shape ``(in, out)`` and, with ``bias``, ``name.bias`` of ``(out,)``."""
+    out.append(Tensor(f"{name}.weight", layer, (n_in, n_out), role))
+    if bias:
+        out.append(Tensor(f"{name}.bias", layer, (n_out,), role))
+
+
+def _norm(out: list[Tensor], name: str, layer: int | None, role: str, norm: Norm, dim: int) -> None:
+    """A norm's weight (and bias) over ``dim`` channels; nothing for a parameter-free norm."""
+    if norm.kind == "none":
+        return
+    out.append(Tensor(f"{name}.weight", layer, (dim,), role))
+    if norm.bias:
+        out.append(Tensor(f"{name}.bias", layer, (dim,), role))
+
+
+def _attention(out: list[Tensor], p: str, layer: int, attn: Attention, hidden: int, norm: Norm, *,
+               cross: bool = False) -> None:
+    """One attention block, mirroring :func:`llmcalc.params.attention_params` term by term."""
+    role = "attention"
+    mla = attn.mla
+    if mla is not None:
+        q_out = attn.num_heads * attn.head_dim
+        if mla.q_lora_rank is None:
+            _linear(out, p + "attn_q", layer, role, hidden, q_out, bias=False)
+        else:
+            _linear(out, p + "attn_q_a", layer, role, hidden, mla.q_lora_rank, bias=attn.qkv_bias)
+            _norm(out, p + "attn_q_a_norm", layer, role, norm, mla.q_lora_rank)
+            _linear(out, p + "attn_q_b", layer, role, mla.q_lora_rank, q_out, bias=False)
+        _linear(out, p + "attn_kv_a_mqa", layer, role, hidden, mla.kv_lora_rank + mla.qk_rope_head_dim,
+                bias=attn.qkv_bias)
+        _norm(out, p + "attn_kv_a_norm", layer, role, norm, mla.kv_lora_rank)
+        _linear(out, p + "attn_kv_b", layer, role, mla.kv_lora_rank,
+                attn.num_heads * (mla.qk_nope_head_dim + mla.v_head_dim), bias=False)
+        _linear(out, p + "attn_output", layer, role, attn.num_heads * attn.v_head_dim, hidden, bias=attn.o_bias)
+        return
+
+    stem = "cross_attn_" if cross else "attn_"
+    q_dim = attn.num_heads * attn.head_dim
+    k_dim = attn.num_kv_heads * attn.head_dim
+    v_dim = attn.num_kv_heads * attn.v_head_dim
+    _linear(out, p + stem + "q", layer, role, hidden, q_dim, bias=attn.qkv_bias)
+    _linear(out, p + stem + "k", layer, role, hidden, k_dim, bias=attn.qkv_bias)
+    _linear(out, p + stem + "v", layer, role, hidden, v_dim, bias=attn.qkv_bias)
+    _linear(out, p + ("cross_attn_o" if cross else "attn_output"), layer, role, attn.num_heads * attn.v_head_dim,
+            hidden, bias=attn.o_bias)
+    qk = attn.qk_norm_type or norm
+    if attn.qk_norm == "head":
+        _norm(out, p + stem + "q_norm", layer, role, qk, attn.head_dim)
+        _norm(out, p + stem + "k_norm", layer, role, qk, attn.head_dim)
+    elif attn.qk_norm == "all-heads":
+        _norm(out, p + stem + "q_norm", layer, role, qk, q_dim)
+        _norm(out, p + stem + "k_norm", layer, role, qk, k_dim)
+    if attn.sinks:
+        out.append(Tensor(p + stem + "sinks.weight", layer, (attn.num_heads,), role))
+
+
+def _mlp(out: list[Tensor], p: str, suffix: str, layer: int, mlp: MLP, hidden: int, role: str) -> None:
+    """A feed-forward block: ``ffn_gate`` (when gated), ``ffn_up``, ``ffn_down`` (+ ``suffix``)."""
+    inter = mlp.intermediate_size
+    if mlp.gated:
+        _linear(out, f"{p}ffn_gate{suffix}", layer, role, hidden, inter, bias=mlp.bias)
+    _linear(out, f"{p}ffn_up{suffix}", layer, role, hidden, inter, bias=mlp.bias)
+    _linear(out, f"{p}ffn_down{suffix}", layer, role, inter, hidden, bias=mlp.bias)
+
+
+def _experts(out: list[Tensor], p: str, layer: int, moe: MoE, hidden: int) -> None:
+    """Router, the routed experts as 3-D tensors ``(ne0, ne1, experts)``, then the shared expert."""
+    _linear(out, p + "ffn_gate_inp", layer, "router", hidden, moe.num_experts, bias=moe.router_bias)
+    e, inter, role = moe.num_experts, moe.expert.intermediate_size, "routed_experts"
+    names = ("ffn_gate_exps", "ffn_up_exps") if moe.expert.gated else ("ffn_up_exps",)
+    for name in names:
+        out.append(Tensor(f"{p}{name}.weight", layer, (hidden, inter, e), role))
+        if moe.expert.bias:
+            out.append(Tensor(f"{p}{name}.bias", layer, (inter, e), role))
+    out.append(Tensor(f"{p}ffn_down_exps.weight", layer, (inter, hidden, e), role))
+    if moe.expert.bias:
+        out.append(Tensor(f"{p}ffn_down_exps.bias", layer, (hidden, e), role))
+    if moe.shared_expert is not None:
+        if moe.shared_expert_gate:
+            out.append(Tensor(p + "ffn_gate_inp_shexp.weight", layer, (hidden,), "shared_experts"))
+        _mlp(out, p, "_shexp", layer, moe.shared_expert, hidden, "shared_experts")
+
+
+def _layer(out: list[Tensor], p: str, layer: int, group: LayerGroup, hidden: int, norm: Norm) -> None:
+    """One transformer layer: norms, attention (and cross-attention), then the MLP or MoE block."""
+    names = _NORM_NAMES[group.norm_placement]
+    _norm(out, p + names[0], layer, "norms", norm, hidden)
+    _attention(out, p, layer, group.attention, hidden, norm)
+    if group.cross_attention is not None:
+        _norm(out, p + "cross_attn_norm", layer, "norms", norm, hidden)
+        _attention(out, p, layer, group.cross_attention, hidden, norm, cross=True)
+    for name in names[1:]:
+        _norm(out, p + name, layer, "norms", norm, hidden)
+    if group.mlp is not None:
+        _mlp(out, p, "", layer, group.mlp, hidden, "dense_mlp")
+    if group.moe is not None:
+        _experts(out, p, layer, group.moe, hidden)
+
+
+def _stack(out: list[Tensor], stack: Stack, prefix: str, hidden: int, norm: Norm) -> None:
+    """All layers of a stack, indexed group by group, then T5's relative bias and the final norm."""
+    index = 0
+    for group in stack.groups:
+        for _ in range(group.count):
+            _layer(out, f"{prefix}blk.{index}.", index, group, hidden, norm)
+            index += 1
+    if stack.relative_attention_buckets:
+        heads = stack.groups[0].attention.num_heads
+        out.append(Tensor(f"{prefix}blk.0.attn_rel_b.weight", 0,
+                          (heads, stack.relative_attention_buckets), "relative_position_bias"))
+    if stack.final_norm:
+        _norm(out, prefix + "output_norm", None, "norms", norm, hidden)
+
+
+def weight_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
+    """Every stored weight and bias of ``spec``, in the order embedding, layers, final norm, head.
+
+    The shapes follow the same formulas as :mod:`llmcalc.params`, so that
+    ``sum(t.n_elements for t in weight_tensors(spec)) == count_params(spec).total_params`` and
+    the tensors of each role add up to that component. Pure: a spec in, a tuple out.
+    """
+    h = spec.hidden_size
+    d_embed = spec.embedding_dim or h
+    out: list[Tensor] = [Tensor("token_embd.weight", None, (d_embed, spec.vocab_size), "token_embedding")]
+    if spec.token_type_vocab_size:
+        out.append(Tensor("token_types.weight", None, (h, spec.token_type_vocab_size), "token_type_embedding"))
+    if spec.positional.table_rows:
+        out.append(Tensor("position_embd.weight", None, (h, spec.positional.table_rows), "positional_embedding"))
+    if spec.embedding_norm:
+        _norm(out, "token_embd_norm", None, "norms", spec.norm, h)
+    if d_embed != h:
+        _linear(out, "proj_in", None, "embedding_projection", d_embed, h, bias=False)
+    for stack in spec.stacks:
+        prefix = {"encoder": "enc.", "decoder": "dec."}[stack.role] if len(spec.stacks) > 1 else ""
+        _stack(out, stack, prefix, h, spec.norm)
+    if d_embed != h:
+        _linear(out, "proj_out", None, "embedding_projection", h, d_embed, bias=False)
+    if spec.pooler:
+        _linear(out, "pooler", None, "pooler", h, h, bias=True)
+    if spec.lm_head == "untied":
+        _linear(out, "output", None, "lm_head", d_embed, spec.vocab_size, bias=spec.lm_head_bias)
+    return tuple(out)
+
+
+__all__ = ["Tensor", "weight_tensors"]
