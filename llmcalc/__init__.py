@@ -11,6 +11,9 @@ The library core imports neither click nor rich. Typical use::
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from llmcalc.errors import (
     ConfigError,
     FileFormatError,
@@ -21,11 +24,37 @@ from llmcalc.errors import (
     SpecError,
     UsageError,
 )
-from llmcalc.importers.hf_config import SUPPORTED_MODEL_TYPES, spec_from_hf_config
-from llmcalc.importers.presets import Preset, load_all_presets, load_preset
-from llmcalc.loading import LoadedModel, load_model
-from llmcalc.params import Component, MoEStats, ParamCounts, count_params
-from llmcalc.spec import MLA, MLP, Attention, LayerGroup, ModelSpec, MoE, Norm, Positional, Stack
+
+if TYPE_CHECKING:
+    from llmcalc.importers.hf_config import SUPPORTED_MODEL_TYPES, spec_from_hf_config
+    from llmcalc.importers.presets import Preset, load_all_presets, load_preset
+    from llmcalc.loading import LoadedModel, load_model
+    from llmcalc.params import Component, MoEStats, ParamCounts, count_params
+    from llmcalc.spec import MLA, MLP, Attention, LayerGroup, ModelSpec, MoE, Norm, Positional, Stack
+
+#: Public names and the module each comes from. They are imported on first use (PEP 562), so that
+#: ``llmcalc.cli`` (a subpackage, which imports this file first) starts without loading every importer.
+_LAZY = {
+    **dict.fromkeys(("SUPPORTED_MODEL_TYPES", "spec_from_hf_config"), "llmcalc.importers.hf_config"),
+    **dict.fromkeys(("Preset", "load_all_presets", "load_preset"), "llmcalc.importers.presets"),
+    **dict.fromkeys(("LoadedModel", "load_model"), "llmcalc.loading"),
+    **dict.fromkeys(("Component", "MoEStats", "ParamCounts", "count_params"), "llmcalc.params"),
+    **dict.fromkeys(("MLA", "MLP", "Attention", "LayerGroup", "ModelSpec", "MoE", "Norm", "Positional", "Stack"),
+                    "llmcalc.spec"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmcalc' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __version__ = "0.1.0"
 

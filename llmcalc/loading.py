@@ -16,12 +16,13 @@ from typing import Any
 
 from llmcalc.errors import ConfigError, PresetError
 from llmcalc.importers.files import read_json, read_yaml
-from llmcalc.importers.gguf import config_from_gguf, count_gguf, read_gguf_model
 from llmcalc.importers.hf_cache import is_repo_id, resolve_repo
 from llmcalc.importers.hf_config import spec_from_hf_config
 from llmcalc.importers.presets import Preset, load_preset, preset_from_mapping
-from llmcalc.importers.safetensors import INDEX_SUFFIX, count_tensors, read_headers, read_index, weight_files
 from llmcalc.spec import ModelSpec
+
+# The safetensors and GGUF readers are imported where they are used: a preset lookup never needs them,
+# and start-up time is what `llmcalc params NAME` feels.
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,34 @@ class LoadedModel:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class CountCheck:
+    """Parameters counted from real files beside the analytical count from the architecture.
+
+    A difference means the config and the weights disagree (a wrong config, a vision tower the
+    text config does not describe, untied copies of tied weights) and is worth a look.
+    """
+
+    counted_params: int
+    analytical_params: int
+    difference_params: int
+
+    @property
+    def matches(self) -> bool:
+        return self.difference_params == 0
+
+
+def check_counts(loaded: LoadedModel, analytical_params: int) -> CountCheck | None:
+    """Compare ``loaded.counted_params`` with ``analytical_params``; ``None`` when no files were counted."""
+    if loaded.counted_params is None:
+        return None
+    return CountCheck(
+        counted_params=loaded.counted_params,
+        analytical_params=analytical_params,
+        difference_params=loaded.counted_params - analytical_params,
+    )
+
+
 def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> LoadedModel:
     """Load a model from a preset name or alias, a YAML preset, a config.json, model files, or the HF cache.
 
@@ -73,6 +102,8 @@ def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> L
     if path.is_dir():
         return _from_folder(path)
     if path.is_file():
+        from llmcalc.importers.safetensors import INDEX_SUFFIX
+
         if path.name.endswith(INDEX_SUFFIX):
             return _from_weights(path.parent, index=path)
         if path.suffix == ".safetensors":
@@ -118,6 +149,8 @@ def _from_config(path: Path) -> LoadedModel:
 
 def _from_folder(folder: Path) -> LoadedModel:
     """A model folder: config.json plus its safetensors weights (headers only) when present, or one GGUF."""
+    from llmcalc.importers.safetensors import weight_files
+
     config = folder / "config.json"
     index, files = weight_files(folder)
     if files:
@@ -138,6 +171,8 @@ def _from_weights(
     folder: Path, *, index: Path | None = None, files: list[Path] | None = None, single: Path | None = None
 ) -> LoadedModel:
     """Safetensors weights: the spec from the config.json beside them, the counts from their headers."""
+    from llmcalc.importers.safetensors import count_tensors, read_headers, read_index, weight_files
+
     notes: list[str] = []
     if single is not None:
         found_index, shards = weight_files(folder)
@@ -169,6 +204,8 @@ def _from_weights(
 
 def _from_gguf(path: Path) -> LoadedModel:
     """A GGUF model: the spec from its metadata, exact tensor bytes per ggml type."""
+    from llmcalc.importers.gguf import config_from_gguf, count_gguf, read_gguf_model
+
     parts = read_gguf_model(path)
     config, notes = config_from_gguf(parts)
     meta = parts[0].metadata
@@ -198,7 +235,9 @@ def _from_yaml(path: Path) -> LoadedModel:
     if isinstance(data, dict) and "model_type" in data:
         spec = spec_from_hf_config(data, source=str(path), name=path.stem)
         return LoadedModel(spec=spec, source=str(path), kind="yaml")
-    raise ConfigError(f"{path}: expected a preset (with 'config' and 'published') or config.json fields (with 'model_type')")
+    raise ConfigError(
+        f"{path}: expected a preset (with 'config' and 'published') or config.json fields (with 'model_type')"
+    )
 
 
-__all__ = ["LoadedModel", "PresetError", "StoredWeights", "load_model"]
+__all__ = ["CountCheck", "LoadedModel", "PresetError", "StoredWeights", "check_counts", "load_model"]

@@ -30,6 +30,7 @@ class FormatReport:
     needed: FitResult | None = None
     max_context_tokens: int | None = None
     max_batch_size: int | None = None
+    max_context_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,13 @@ def memory_report(
             if solve_batch:
                 mb = max_batch(spec, weights=weights, gpu=gpu, context_tokens=ctx, num_gpus=n,
                                kv_dtype=kv_dtype, settings=settings)
-        reports.append(FormatReport(est, fit, needed, mc, mb))
+        note = None
+        if mc is not None and spec.max_context and mc > spec.max_context:
+            note = (f"memory allows {mc:,} tokens on {n} x {gpu.name if gpu else ''}, beyond the "
+                    f"{spec.max_context:,} the model was trained for")
+        elif mc == 0:
+            note = "not even one token of context fits"
+        reports.append(FormatReport(est, fit, needed, mc, mb, note))
     choice = None
     if solve_quant and gpu is not None:
         choice = best_quant(spec, gpu=gpu, context_tokens=ctx, formats=quality_order, num_gpus=num_gpus or 1,

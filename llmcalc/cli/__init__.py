@@ -18,10 +18,12 @@ from llmcalc.errors import LLMCalcError
 
 #: command name -> "module:attribute"; add a command here and in a module of its own.
 COMMANDS: dict[str, str] = {
+    "context": "llmcalc.cli.context_cmd:context",
     "gpus": "llmcalc.cli.gpus_cmd:gpus",
     "memory": "llmcalc.cli.memory_cmd:memory",
     "params": "llmcalc.cli.params_cmd:params",
     "presets": "llmcalc.cli.params_cmd:presets",
+    "quant": "llmcalc.cli.quant_cmd:quant",
 }
 
 

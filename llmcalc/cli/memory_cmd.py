@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from llmcalc.cli.gpus_cmd import gpus_file_option
-from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+from llmcalc.cli.options import json_option, presets_dir_option, units_option, warn, width_option
+from llmcalc.units import ByteUnits
 
 
 def _split_bpw(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
@@ -33,15 +34,14 @@ def _split_bpw(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
 @click.option("--max-batch", "solve_batch", is_flag=True, help="Find the largest batch that fits at --context (needs --gpu).")
 @click.option("--best-quant", "solve_quant", is_flag=True,
               help="Find the highest-quality named format that fits (needs --gpu).")
-@click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
-              help="GiB (2^30 bytes) or GB (10^9 bytes).")
+@units_option
 @json_option
 @presets_dir_option
 @gpus_file_option
 @width_option
 def memory(model: str | None, bpw: list[str], quant: str | None, context: int | None, batch: int, kv_dtype: str,
            engine: str | None, gpu: str | None, num_gpus: int | None, gpu_memory_utilization: float | None,
-           solve_context: bool, solve_batch: bool, solve_quant: bool, units: str, as_json: bool,
+           solve_context: bool, solve_batch: bool, solve_quant: bool, units: ByteUnits, as_json: bool,
            presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
     """Memory to run MODEL: exact weights and KV cache, estimated activations and overhead.
 

@@ -32,3 +32,8 @@ def width_option(f: F) -> F:
 def warn(message: str) -> None:
     """A warning line on stderr."""
     click.echo(f"Warning: {message}", err=True)
+
+
+def units_option(f: F) -> F:
+    return click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
+                        help="Memory in GiB (2^30 bytes, binary) or GB (10^9 bytes, decimal).")(f)

@@ -7,7 +7,7 @@ import click
 from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
 from llmcalc.importers.presets import load_all_presets
 from llmcalc.jsonout import dumps
-from llmcalc.loading import load_model
+from llmcalc.loading import CountCheck, LoadedModel, check_counts, load_model
 from llmcalc.params import count_params
 
 SORT_KEYS = {
@@ -48,20 +48,45 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
     counts = count_params(loaded.spec)
     for assumption in loaded.spec.assumptions:
         warn(assumption)
+    check = check_counts(loaded, counts.total_params)
+    if check is not None and not check.matches:
+        warn(f"{check.counted_params:,} parameters counted from the files, {check.analytical_params:,} from the "
+             f"architecture ({check.difference_params:+,}); the config and the weights disagree")
     if as_json:
-        click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, **_fields(counts)}))
+        files = {"files": _files_json(loaded, check)} if loaded.weights is not None else {}
+        click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, **_fields(counts), **files}))
         return
     from llmcalc.render.common import make_console
-    from llmcalc.render.params import params_table
+    from llmcalc.render.params import params_table, stored_weights_view
 
     title = loaded.preset.display_name if loaded.preset else loaded.spec.name
-    make_console(width=width).print(params_table(loaded.spec, counts, title=title))
+    console = make_console(width=width)
+    console.print(params_table(loaded.spec, counts, title=title))
+    if loaded.weights is not None:
+        console.print(stored_weights_view(loaded, check))
+
+
+def _files_json(loaded: LoadedModel, check: CountCheck | None) -> dict[str, object]:
+    """The files' side of ``--json``: kind, the cross-check, stored bytes per dtype, bpw, notes."""
+    w = loaded.weights
+    assert w is not None
+    return {
+        "kind": loaded.kind,
+        "counted_params": check.counted_params if check else None,
+        "analytical_params": check.analytical_params if check else None,
+        "difference_params": check.difference_params if check else None,
+        "stored_params": w.params,
+        "stored_bytes": w.total_bytes,
+        "bytes_by_dtype": dict(w.bytes_by_dtype),
+        "bits_per_weight": w.bits_per_weight,
+        "notes": [*w.notes, *loaded.notes],
+    }
 
 
 def _fields(counts: object) -> dict[str, object]:
     from llmcalc.jsonout import to_jsonable
 
-    data = to_jsonable(counts)
+    data: dict[str, object] = dict(to_jsonable(counts))
     data.pop("model", None)
     return data
 

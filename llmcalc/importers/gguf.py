@@ -193,9 +193,13 @@ class _Reader:
         except UnicodeDecodeError:
             raise FileFormatError(f"{self.path}: {what} is not UTF-8") from None
 
-    def value(self, vtype: int, what: str, depth: int = 0) -> Any:
+    def value(self, vtype: int, what: str, depth: int = 0, *, keep: bool = True) -> Any:
+        """One metadata value; with ``keep`` False it is only stepped over (long or nested arrays)."""
         if vtype in _SCALARS:
             fmt, size = _SCALARS[vtype]
+            if not keep:
+                self.skip(size, what)
+                return None
             return self.unpack(fmt, size, what)
         if vtype == _BOOL:
             b = self.read(1, what)[0]
@@ -203,27 +207,31 @@ class _Reader:
                 raise FileFormatError(f"{self.path}: {what}: invalid bool byte {b}")
             return bool(b)
         if vtype == _STRING:
+            if not keep:
+                self.skip(self.length(what), what)
+                return None
             return self.string(what)
         if vtype == _ARRAY:
             if depth >= MAX_ARRAY_DEPTH:
                 raise FileFormatError(f"{self.path}: {what}: arrays nested deeper than {MAX_ARRAY_DEPTH}")
             etype = self.u32(what)
             count = self.length(what)
-            minimum = _SCALARS[etype][1] if etype in _SCALARS else 1 if etype == _BOOL else 4 if etype == _ARRAY \
-                else (8 if self.wide else 4) if etype == _STRING else None
-            if minimum is None:
+            word = 8 if self.wide else 4
+            minimum = {_BOOL: 1, _STRING: word, _ARRAY: 4 + word}.get(etype) or _SCALARS.get(etype, (None, 0))[1]
+            if not minimum:
                 raise FileFormatError(f"{self.path}: {what}: unknown array element type {etype}")
             if count * minimum > self.left:
                 raise FileFormatError(f"{self.path}: truncated: {what} claims {count:,} elements, more than the "
                                       f"{self.left:,} bytes left")
-            if count > MAX_KEPT_ARRAY:
-                if etype in _SCALARS or etype == _BOOL:
-                    self.skip(count * minimum, what)
-                else:
-                    for _ in range(count):
-                        self.value(etype, what, depth + 1)
-                return SkippedArray(etype, count)
-            return [self.value(etype, what, depth + 1) for _ in range(count)]
+            # Keep short flat arrays (per-layer values); step over vocabularies and nested arrays.
+            if keep and count <= MAX_KEPT_ARRAY and etype != _ARRAY:
+                return [self.value(etype, what, depth + 1) for _ in range(count)]
+            if etype in _SCALARS or etype == _BOOL:
+                self.skip(count * minimum, what)
+            else:
+                for _ in range(count):
+                    self.value(etype, what, depth + 1, keep=False)
+            return SkippedArray(etype, count) if keep else None
         raise FileFormatError(f"{self.path}: {what}: unknown value type {vtype}")
 
 

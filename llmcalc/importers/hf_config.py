@@ -54,7 +54,7 @@ class Fields:
     def has(self, *names: str) -> bool:
         return self._raw(names)[1] is not _MISSING
 
-    def int(self, *names: str, default: Any = _MISSING, minimum: int = 1) -> int:
+    def integer(self, *names: str, default: Any = _MISSING, minimum: int = 1) -> int:
         """The first present key among ``names`` as an int >= ``minimum``; records an error if bad."""
         name, value = self._raw(names)
         if value is _MISSING:
@@ -74,9 +74,9 @@ class Fields:
         return value
 
     def opt_int(self, *names: str, minimum: int = 1) -> int | None:
-        return self.int(*names, minimum=minimum) if self.has(*names) else None
+        return self.integer(*names, minimum=minimum) if self.has(*names) else None
 
-    def bool(self, *names: str, default: bool) -> bool:
+    def boolean(self, *names: str, default: bool) -> bool:
         name, value = self._raw(names)
         if value is _MISSING:
             return default
@@ -85,7 +85,7 @@ class Fields:
             return default
         return value
 
-    def float(self, *names: str, default: float | None = None) -> float | None:
+    def number(self, *names: str, default: float | None = None) -> float | None:
         name, value = self._raw(names)
         if value is _MISSING:
             return default
@@ -94,7 +94,7 @@ class Fields:
             return default
         return float(value)
 
-    def str(self, *names: str, default: str) -> str:
+    def string(self, *names: str, default: str) -> str:
         name, value = self._raw(names)
         if value is _MISSING:
             return default
@@ -124,7 +124,7 @@ class Fields:
     def head_dim(self, hidden: int, heads: int, *names: str) -> int:
         """Explicit ``head_dim`` when the config has one, else ``hidden / heads`` (must divide)."""
         if names and self.has(*names):
-            return self.int(*names)
+            return self.integer(*names)
         if hidden % heads:
             self.errors.append(
                 f"hidden size {hidden} is not divisible by {heads} attention heads and no head_dim is given"
@@ -159,7 +159,7 @@ def _rope(f: Fields, *, rotary_dim: int | None = None, max_pos: int | None = Non
     return Positional(
         kind="rotary",
         max_position_embeddings=max_pos,
-        rope_theta=f.float("rope_theta", default=10000.0),
+        rope_theta=f.number("rope_theta", default=10000.0),
         rotary_dim=rotary_dim,
         rope_scaling=scaling,
     )
@@ -237,7 +237,7 @@ def _decoder_spec(
     embedding_dim: int | None = None,
     final_norm: bool = True,
 ) -> ModelSpec:
-    tied = f.bool("tie_word_embeddings", default=tie_default)
+    tied = f.boolean("tie_word_embeddings", default=tie_default)
     f.check()
     return ModelSpec(
         name=name,
@@ -287,23 +287,23 @@ def _llama_like(
     sliding: bool = True,
 ) -> ModelSpec:
     """A decoder of the Llama shape: rotary, GQA, gated MLP, optional MoE in some layers."""
-    hidden = f.int("hidden_size")
-    heads = f.int("num_attention_heads")
-    n_layers = f.int("num_hidden_layers")
-    vocab = f.int("vocab_size")
-    kv_heads = f.int("num_key_value_heads", default=heads)
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads")
+    n_layers = f.integer("num_hidden_layers")
+    vocab = f.integer("vocab_size")
+    kv_heads = f.integer("num_key_value_heads", default=heads)
     if head_dim_default is not None and not f.has("head_dim"):
         head_dim = head_dim_default
     else:
         head_dim = f.head_dim(hidden, heads, "head_dim")
-    inter = f.int("intermediate_size")
-    qkv_bias = f.bool(qkv_bias_key, default=qkv_bias_default) if qkv_bias_key else qkv_bias_default
+    inter = f.integer("intermediate_size")
+    qkv_bias = f.boolean(qkv_bias_key, default=qkv_bias_default) if qkv_bias_key else qkv_bias_default
     o_bias = qkv_bias if o_bias_follows_qkv else False
     if mlp_bias is None:
-        mlp_bias = f.bool("mlp_bias", default=False)
+        mlp_bias = f.boolean("mlp_bias", default=False)
     rotary_dim = None
     if rotary_fraction_key and f.has(rotary_fraction_key):
-        fraction = f.float(rotary_fraction_key) or 1.0
+        fraction = f.number(rotary_fraction_key) or 1.0
         rotary_dim = int(head_dim * fraction)
     windows = _layer_windows(f, n_layers, layer_types) if sliding else [None] * n_layers
     positional = _rope(f, rotary_dim=rotary_dim, max_pos=f.opt_int("max_position_embeddings"))
@@ -356,10 +356,10 @@ def _mistral(f: Fields, name: str, mt: str) -> ModelSpec:
 
 def _qwen_windows(f: Fields) -> list[str] | None:
     """Qwen2/Qwen3: sliding window only with ``use_sliding_window``, from ``max_window_layers`` on."""
-    n = f.int("num_hidden_layers")
-    if not f.bool("use_sliding_window", default=False):
+    n = f.integer("num_hidden_layers")
+    if not f.boolean("use_sliding_window", default=False):
         return ["full_attention"] * n
-    start = f.int("max_window_layers", default=n, minimum=0)
+    start = f.integer("max_window_layers", default=n, minimum=0)
     return ["sliding_attention" if i >= start else "full_attention" for i in range(n)]
 
 
@@ -376,13 +376,13 @@ def _qwen3(f: Fields, name: str, mt: str) -> ModelSpec:
 
 def _qwen_sparse(f: Fields) -> Callable[[int], bool]:
     """Qwen-MoE: layer i is sparse unless listed in ``mlp_only_layers`` or off ``decoder_sparse_step``."""
-    step = f.int("decoder_sparse_step", default=1)
+    step = f.integer("decoder_sparse_step", default=1)
     dense_only = set(f.int_list("mlp_only_layers"))
     return lambda i: i not in dense_only and (i + 1) % step == 0
 
 
 def _qwen2_moe(f: Fields, name: str, mt: str) -> ModelSpec:
-    shared_i = f.int("shared_expert_intermediate_size", default=0, minimum=0)
+    shared_i = f.integer("shared_expert_intermediate_size", default=0, minimum=0)
     moe = _simple_moe(
         f,
         "num_experts",
@@ -412,9 +412,9 @@ def _qwen3_moe(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _simple_moe(f: Fields, experts_key: str, inter_key: str, **kw: Any) -> MoE | None:
-    n = f.int(experts_key)
-    k = f.int("num_experts_per_tok", "experts_per_token")
-    inter = f.int(inter_key)
+    n = f.integer(experts_key)
+    k = f.integer("num_experts_per_tok", "experts_per_token")
+    inter = f.integer(inter_key)
     if f.errors:
         return None
     try:
@@ -443,14 +443,14 @@ def _gemma(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _gemma2(f: Fields, name: str, mt: str) -> ModelSpec:
-    n = f.int("num_hidden_layers")
+    n = f.integer("num_hidden_layers")
     default = ["sliding_attention" if (i + 1) % 2 else "full_attention" for i in range(n)]
     return _llama_like(f, name, mt, placement="sandwich", tie_default=True, layer_types=default)
 
 
 def _gemma3(f: Fields, name: str, mt: str) -> ModelSpec:
-    n = f.int("num_hidden_layers")
-    pattern = f.int("sliding_window_pattern", default=6)
+    n = f.integer("num_hidden_layers")
+    pattern = f.integer("sliding_window_pattern", default=6)
     default = ["sliding_attention" if (i + 1) % pattern else "full_attention" for i in range(n)]
     return _llama_like(f, name, mt, placement="sandwich", qk_norm="head", tie_default=True, layer_types=default)
 
@@ -465,14 +465,14 @@ def _granite(f: Fields, name: str, mt: str) -> ModelSpec:
 
 def _cohere(f: Fields, name: str, mt: str) -> ModelSpec:
     # CohereLayerNorm has no bias; q/k norms are per head ((heads, head_dim) weights).
-    qk: QKNorm = "all-heads" if f.bool("use_qk_norm", default=False) else "none"
+    qk: QKNorm = "all-heads" if f.boolean("use_qk_norm", default=False) else "none"
     return _llama_like(
         f, name, mt, qk_norm=qk, norm=Norm("layernorm", bias=False), placement="parallel-shared", tie_default=True
     )
 
 
 def _starcoder2(f: Fields, name: str, mt: str) -> ModelSpec:
-    bias = f.bool("use_bias", default=True)
+    bias = f.boolean("use_bias", default=True)
     return _llama_like(
         f,
         name,
@@ -487,8 +487,8 @@ def _starcoder2(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _stablelm(f: Fields, name: str, mt: str) -> ModelSpec:
-    parallel = f.bool("use_parallel_residual", default=False)
-    qk: QKNorm = "all-heads" if f.bool("qk_layernorm", default=False) else "none"
+    parallel = f.boolean("use_parallel_residual", default=False)
+    qk: QKNorm = "all-heads" if f.boolean("qk_layernorm", default=False) else "none"
     return _llama_like(
         f,
         name,
@@ -526,14 +526,14 @@ def _llama4(f: Fields, name: str, mt: str) -> ModelSpec:
         if not isinstance(text, Mapping):
             raise SpecError(f"{f.source}: missing required field 'text_config' for a llama4 config")
         f = Fields(text, f"{f.source} (text_config)")
-    n = f.int("num_hidden_layers")
-    step = f.int("interleave_moe_layer_step", default=1)
+    n = f.integer("num_hidden_layers")
+    step = f.integer("interleave_moe_layer_step", default=1)
     moe_layers = set(f.int_list("moe_layers") or range(step - 1, n, step))
-    inter = f.int("intermediate_size")
-    dense = f.int("intermediate_size_mlp", default=inter)
+    inter = f.integer("intermediate_size")
+    dense = f.integer("intermediate_size_mlp", default=inter)
     moe = _simple_moe(f, "num_local_experts", "intermediate_size", shared_expert=MLP(inter))
     # Chunked local attention on RoPE layers; every ``no_rope_layer_interval``-th layer is global.
-    interval = f.int("no_rope_layer_interval", default=4)
+    interval = f.integer("no_rope_layer_interval", default=4)
     chunk = f.opt_int("attention_chunk_size")
     types = [
         "chunked_attention" if chunk and (i + 1) % interval else "full_attention" for i in range(n)
@@ -543,7 +543,7 @@ def _llama4(f: Fields, name: str, mt: str) -> ModelSpec:
     if chunk:
         data["sliding_window"] = chunk
     g = Fields(data, f.source)
-    qk: QKNorm = "weightless" if g.bool("use_qk_norm", default=True) else "none"
+    qk: QKNorm = "weightless" if g.boolean("use_qk_norm", default=True) else "none"
     return _llama_like(
         g, name, "llama4_text", qk_norm=qk, layer_types=types, moe_at=lambda i: moe if i in moe_layers else None
     )
@@ -551,25 +551,25 @@ def _llama4(f: Fields, name: str, mt: str) -> ModelSpec:
 
 def _deepseek(f: Fields, name: str, mt: str) -> ModelSpec:
     """DeepSeek-V2/V3 and Kimi K2: MLA attention, dense first-k layers, shared + routed experts."""
-    hidden = f.int("hidden_size")
-    heads = f.int("num_attention_heads")
-    n_layers = f.int("num_hidden_layers")
-    vocab = f.int("vocab_size")
-    nope = f.int("qk_nope_head_dim", minimum=0)
-    rope = f.int("qk_rope_head_dim")
-    v_dim = f.int("v_head_dim")
-    kv_rank = f.int("kv_lora_rank")
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads")
+    n_layers = f.integer("num_hidden_layers")
+    vocab = f.integer("vocab_size")
+    nope = f.integer("qk_nope_head_dim", minimum=0)
+    rope = f.integer("qk_rope_head_dim")
+    v_dim = f.integer("v_head_dim")
+    kv_rank = f.integer("kv_lora_rank")
     q_rank = f.opt_int("q_lora_rank")
-    bias = f.bool("attention_bias", default=False)
-    dense = MLP(f.int("intermediate_size"))
+    bias = f.boolean("attention_bias", default=False)
+    dense = MLP(f.integer("intermediate_size"))
     n_routed = f.opt_int("n_routed_experts")
-    first_dense = f.int("first_k_dense_replace", default=0, minimum=0)
-    freq = f.int("moe_layer_freq", default=1)
+    first_dense = f.integer("first_k_dense_replace", default=0, minimum=0)
+    freq = f.integer("moe_layer_freq", default=1)
     moe = None
     if n_routed:
-        moe_inter = f.int("moe_intermediate_size")
-        n_shared = f.int("n_shared_experts", default=0, minimum=0)
-        k = f.int("num_experts_per_tok")
+        moe_inter = f.integer("moe_intermediate_size")
+        n_shared = f.integer("n_shared_experts", default=0, minimum=0)
+        k = f.integer("num_experts_per_tok")
         if not f.errors:
             try:
                 moe = MoE(
@@ -581,7 +581,7 @@ def _deepseek(f: Fields, name: str, mt: str) -> ModelSpec:
             except SpecError as exc:
                 f.errors.append(str(exc))
     positional = _rope(f, rotary_dim=rope, max_pos=f.opt_int("max_position_embeddings"))
-    mtp = f.int("num_nextn_predict_layers", default=0, minimum=0)
+    mtp = f.integer("num_nextn_predict_layers", default=0, minimum=0)
     f.check()
     attention = Attention(
         num_heads=heads,
@@ -625,16 +625,16 @@ def _dbrx(f: Fields, name: str, mt: str) -> ModelSpec:
         raise SpecError(f"{f.source}: fields 'attn_config' and 'ffn_config' must be mappings")
     a = Fields(attn_cfg, f"{f.source} attn_config")
     m = Fields(ffn_cfg, f"{f.source} ffn_config")
-    hidden = f.int("d_model")
-    heads = f.int("n_heads")
-    n_layers = f.int("n_layers")
-    vocab = f.int("vocab_size")
-    kv = a.int("kv_n_heads", default=heads)
+    hidden = f.integer("d_model")
+    heads = f.integer("n_heads")
+    n_layers = f.integer("n_layers")
+    vocab = f.integer("vocab_size")
+    kv = a.integer("kv_n_heads", default=heads)
     head_dim = f.head_dim(hidden, heads)
-    experts = m.int("moe_num_experts")
-    top_k = m.int("moe_top_k")
-    inter = m.int("ffn_hidden_size")
-    theta = a.float("rope_theta", default=10000.0)
+    experts = m.integer("moe_num_experts")
+    top_k = m.integer("moe_top_k")
+    inter = m.integer("ffn_hidden_size")
+    theta = a.number("rope_theta", default=10000.0)
     f.errors += a.errors + m.errors
     f.check()
     moe = MoE(num_experts=experts, experts_per_token=top_k, expert=MLP(inter))
@@ -712,9 +712,9 @@ def _gpt_family(
 
 
 def _gpt2(f: Fields, name: str, mt: str) -> ModelSpec:
-    hidden = f.int("n_embd", "hidden_size")
-    heads = f.int("n_head", "num_attention_heads")
-    kv = 1 if (mt == "gpt_bigcode" and f.bool("multi_query", default=True)) else heads
+    hidden = f.integer("n_embd", "hidden_size")
+    heads = f.integer("n_head", "num_attention_heads")
+    kv = 1 if (mt == "gpt_bigcode" and f.boolean("multi_query", default=True)) else heads
     return _gpt_family(
         f,
         name,
@@ -722,10 +722,10 @@ def _gpt2(f: Fields, name: str, mt: str) -> ModelSpec:
         hidden=hidden,
         heads=heads,
         kv_heads=kv,
-        n_layers=f.int("n_layer", "num_hidden_layers"),
-        vocab=f.int("vocab_size"),
-        inter=f.int("n_inner", default=4 * hidden),
-        positional=Positional("learned", max_position_embeddings=f.int("n_positions", "max_position_embeddings")),
+        n_layers=f.integer("n_layer", "num_hidden_layers"),
+        vocab=f.integer("vocab_size"),
+        inter=f.integer("n_inner", default=4 * hidden),
+        positional=Positional("learned", max_position_embeddings=f.integer("n_positions", "max_position_embeddings")),
         placement="pre",
         qkv_bias=True,
         o_bias=True,
@@ -735,8 +735,8 @@ def _gpt2(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _gptj(f: Fields, name: str, mt: str) -> ModelSpec:
-    hidden = f.int("n_embd", "hidden_size")
-    heads = f.int("n_head", "num_attention_heads")
+    hidden = f.integer("n_embd", "hidden_size")
+    heads = f.integer("n_head", "num_attention_heads")
     return _gpt_family(
         f,
         name,
@@ -744,9 +744,9 @@ def _gptj(f: Fields, name: str, mt: str) -> ModelSpec:
         hidden=hidden,
         heads=heads,
         kv_heads=heads,
-        n_layers=f.int("n_layer", "num_hidden_layers"),
-        vocab=f.int("vocab_size"),
-        inter=f.int("n_inner", default=4 * hidden),
+        n_layers=f.integer("n_layer", "num_hidden_layers"),
+        vocab=f.integer("vocab_size"),
+        inter=f.integer("n_inner", default=4 * hidden),
         positional=Positional(
             "rotary",
             max_position_embeddings=f.opt_int("n_positions", "max_position_embeddings"),
@@ -762,11 +762,11 @@ def _gptj(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _gpt_neox(f: Fields, name: str, mt: str) -> ModelSpec:
-    hidden = f.int("hidden_size")
-    heads = f.int("num_attention_heads")
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads")
     head_dim = f.head_dim(hidden, heads)
-    bias = f.bool("attention_bias", default=True)
-    pct = f.float("rotary_pct", "partial_rotary_factor", default=1.0) or 1.0
+    bias = f.boolean("attention_bias", default=True)
+    pct = f.number("rotary_pct", "partial_rotary_factor", default=1.0) or 1.0
     return _gpt_family(
         f,
         name,
@@ -774,11 +774,11 @@ def _gpt_neox(f: Fields, name: str, mt: str) -> ModelSpec:
         hidden=hidden,
         heads=heads,
         kv_heads=heads,
-        n_layers=f.int("num_hidden_layers"),
-        vocab=f.int("vocab_size"),
-        inter=f.int("intermediate_size"),
+        n_layers=f.integer("num_hidden_layers"),
+        vocab=f.integer("vocab_size"),
+        inter=f.integer("intermediate_size"),
         positional=_rope(f, rotary_dim=int(head_dim * pct), max_pos=f.opt_int("max_position_embeddings")),
-        placement="parallel" if f.bool("use_parallel_residual", default=True) else "pre",
+        placement="parallel" if f.boolean("use_parallel_residual", default=True) else "pre",
         qkv_bias=bias,
         o_bias=bias,
         mlp_bias=True,
@@ -787,12 +787,12 @@ def _gpt_neox(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _opt(f: Fields, name: str, mt: str) -> ModelSpec:
-    hidden = f.int("hidden_size")
-    heads = f.int("num_attention_heads")
-    proj = f.int("word_embed_proj_dim", default=hidden)
-    before = f.bool("do_layer_norm_before", default=True)
-    bias = f.bool("enable_bias", default=True)
-    final = before and not f.bool("_remove_final_layer_norm", default=False)
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads")
+    proj = f.integer("word_embed_proj_dim", default=hidden)
+    before = f.boolean("do_layer_norm_before", default=True)
+    bias = f.boolean("enable_bias", default=True)
+    final = before and not f.boolean("_remove_final_layer_norm", default=False)
     return _gpt_family(
         f,
         name,
@@ -800,11 +800,11 @@ def _opt(f: Fields, name: str, mt: str) -> ModelSpec:
         hidden=hidden,
         heads=heads,
         kv_heads=heads,
-        n_layers=f.int("num_hidden_layers"),
-        vocab=f.int("vocab_size"),
-        inter=f.int("ffn_dim"),
+        n_layers=f.integer("num_hidden_layers"),
+        vocab=f.integer("vocab_size"),
+        inter=f.integer("ffn_dim"),
         # OPTLearnedPositionalEmbedding keeps 2 extra rows (padding offset).
-        positional=Positional("learned", max_position_embeddings=f.int("max_position_embeddings"), offset=2),
+        positional=Positional("learned", max_position_embeddings=f.integer("max_position_embeddings"), offset=2),
         placement="pre" if before else "post",
         qkv_bias=bias,
         o_bias=bias,
@@ -816,8 +816,8 @@ def _opt(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _bloom(f: Fields, name: str, mt: str) -> ModelSpec:
-    hidden = f.int("hidden_size", "n_embed")
-    heads = f.int("n_head", "num_attention_heads")
+    hidden = f.integer("hidden_size", "n_embed")
+    heads = f.integer("n_head", "num_attention_heads")
     return _gpt_family(
         f,
         name,
@@ -825,8 +825,8 @@ def _bloom(f: Fields, name: str, mt: str) -> ModelSpec:
         hidden=hidden,
         heads=heads,
         kv_heads=heads,
-        n_layers=f.int("n_layer", "num_hidden_layers"),
-        vocab=f.int("vocab_size"),
+        n_layers=f.integer("n_layer", "num_hidden_layers"),
+        vocab=f.integer("vocab_size"),
         inter=4 * hidden,
         positional=Positional("alibi", max_position_embeddings=f.opt_int("seq_length", "max_position_embeddings")),
         placement="pre",
@@ -839,21 +839,21 @@ def _bloom(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _falcon(f: Fields, name: str, mt: str) -> ModelSpec:
-    hidden = f.int("hidden_size")
-    heads = f.int("num_attention_heads", "n_head")
-    new_arch = f.bool("new_decoder_architecture", default=False)
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads", "n_head")
+    new_arch = f.boolean("new_decoder_architecture", default=False)
     if new_arch:
-        kv = f.int("num_kv_heads", default=heads)
-        n_ln = f.int("num_ln_in_parallel_attn", default=2)
+        kv = f.integer("num_kv_heads", default=heads)
+        n_ln = f.integer("num_ln_in_parallel_attn", default=2)
         placement: NormPlacement = "parallel" if n_ln == 2 else "parallel-shared"
     else:
-        kv = 1 if f.bool("multi_query", default=True) else heads
-        placement = "parallel-shared" if f.bool("parallel_attn", default=True) else "pre"
-    bias = f.bool("bias", default=False)
+        kv = 1 if f.boolean("multi_query", default=True) else heads
+        placement = "parallel-shared" if f.boolean("parallel_attn", default=True) else "pre"
+    bias = f.boolean("bias", default=False)
     max_pos = f.opt_int("max_position_embeddings")
     positional = (
         Positional("alibi", max_position_embeddings=max_pos)
-        if f.bool("alibi", default=False)
+        if f.boolean("alibi", default=False)
         else _rope(f, max_pos=max_pos)
     )
     return _gpt_family(
@@ -863,9 +863,9 @@ def _falcon(f: Fields, name: str, mt: str) -> ModelSpec:
         hidden=hidden,
         heads=heads,
         kv_heads=kv,
-        n_layers=f.int("num_hidden_layers", "n_layer"),
-        vocab=f.int("vocab_size"),
-        inter=f.int("ffn_hidden_size", default=4 * hidden),
+        n_layers=f.integer("num_hidden_layers", "n_layer"),
+        vocab=f.integer("vocab_size"),
+        inter=f.integer("ffn_hidden_size", default=4 * hidden),
         positional=positional,
         placement=placement,
         qkv_bias=bias,
@@ -876,20 +876,20 @@ def _falcon(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _phi(f: Fields, name: str, mt: str) -> ModelSpec:
-    hidden = f.int("hidden_size")
-    heads = f.int("num_attention_heads")
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads")
     head_dim = f.head_dim(hidden, heads)
-    pct = f.float("partial_rotary_factor", default=0.5) or 0.5
+    pct = f.number("partial_rotary_factor", default=0.5) or 0.5
     return _gpt_family(
         f,
         name,
         mt,
         hidden=hidden,
         heads=heads,
-        kv_heads=f.int("num_key_value_heads", default=heads),
-        n_layers=f.int("num_hidden_layers"),
-        vocab=f.int("vocab_size"),
-        inter=f.int("intermediate_size"),
+        kv_heads=f.integer("num_key_value_heads", default=heads),
+        n_layers=f.integer("num_hidden_layers"),
+        vocab=f.integer("vocab_size"),
+        inter=f.integer("intermediate_size"),
         positional=_rope(f, rotary_dim=int(head_dim * pct), max_pos=f.opt_int("max_position_embeddings")),
         placement="parallel-shared",
         qkv_bias=True,
@@ -897,7 +897,7 @@ def _phi(f: Fields, name: str, mt: str) -> ModelSpec:
         mlp_bias=True,
         tie_default=False,
         lm_head_bias=True,
-        qk_norm="head" if f.bool("qk_layernorm", default=False) else "none",
+        qk_norm="head" if f.boolean("qk_layernorm", default=False) else "none",
     )
 
 
@@ -906,13 +906,13 @@ def _phi(f: Fields, name: str, mt: str) -> ModelSpec:
 
 def _bert(f: Fields, name: str, mt: str) -> ModelSpec:
     """BertModel: embeddings (word, position, token type, LayerNorm), post-LN layers, pooler."""
-    hidden = f.int("hidden_size")
-    heads = f.int("num_attention_heads")
-    n_layers = f.int("num_hidden_layers")
-    vocab = f.int("vocab_size")
-    inter = f.int("intermediate_size")
-    max_pos = f.int("max_position_embeddings")
-    types = f.int("type_vocab_size", default=2, minimum=0)
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads")
+    n_layers = f.integer("num_hidden_layers")
+    vocab = f.integer("vocab_size")
+    inter = f.integer("intermediate_size")
+    max_pos = f.integer("max_position_embeddings")
+    types = f.integer("type_vocab_size", default=2, minimum=0)
     head_dim = f.head_dim(hidden, heads)
     f.check()
     attention = Attention(heads, heads, head_dim, head_dim, qkv_bias=True, o_bias=True)
@@ -935,16 +935,16 @@ def _bert(f: Fields, name: str, mt: str) -> ModelSpec:
 
 def _t5(f: Fields, name: str, mt: str) -> ModelSpec:
     """T5ForConditionalGeneration: shared embedding, encoder and decoder stacks, relative buckets."""
-    d_model = f.int("d_model")
-    d_kv = f.int("d_kv")
-    heads = f.int("num_heads")
-    n_enc = f.int("num_layers")
-    n_dec = f.int("num_decoder_layers", default=n_enc)
-    vocab = f.int("vocab_size")
-    d_ff = f.int("d_ff")
-    buckets = f.int("relative_attention_num_buckets", default=32)
-    proj = f.str("feed_forward_proj", default="relu")
-    tied = f.bool("tie_word_embeddings", default=True)
+    d_model = f.integer("d_model")
+    d_kv = f.integer("d_kv")
+    heads = f.integer("num_heads")
+    n_enc = f.integer("num_layers")
+    n_dec = f.integer("num_decoder_layers", default=n_enc)
+    vocab = f.integer("vocab_size")
+    d_ff = f.integer("d_ff")
+    buckets = f.integer("relative_attention_num_buckets", default=32)
+    proj = f.string("feed_forward_proj", default="relu")
+    tied = f.boolean("tie_word_embeddings", default=True)
     f.check()
     attention = Attention(heads, heads, d_kv, d_kv)
     mlp = MLP(d_ff, gated=proj.startswith("gated"), bias=False)
@@ -973,7 +973,7 @@ def _generic(f: Fields, name: str, mt: str) -> ModelSpec:
         f"model_type '{mt}' is not one llmcalc knows; counted as a Llama-style decoder: rotary positions, "
         "RMSNorm before attention and MLP, a gated (SwiGLU) MLP of intermediate_size, no biases "
         "unless attention_bias/mlp_bias say so, "
-        + ("a tied lm_head" if f.bool("tie_word_embeddings", default=False) else "an untied lm_head")
+        + ("a tied lm_head" if f.boolean("tie_word_embeddings", default=False) else "an untied lm_head")
     )
     return _llama_like(f, name, mt)
 
@@ -1028,7 +1028,7 @@ def spec_from_hf_config(data: Mapping[str, Any], *, source: str, name: str | Non
     if not isinstance(data, Mapping):
         raise SpecError(f"{source}: a config must be a mapping of fields, got {type(data).__name__}")
     f = Fields(data, source)
-    model_type = f.str("model_type", default="")
+    model_type = f.string("model_type", default="")
     if not model_type:
         f.errors.append("missing required field 'model_type'")
         f.check()

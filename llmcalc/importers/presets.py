@@ -29,7 +29,6 @@ file.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -39,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import ConfigError, PresetError
-from llmcalc.importers.files import read_text, load_yaml
+from llmcalc.importers.files import load_yaml, read_text
 from llmcalc.importers.hf_config import spec_from_hf_config
 from llmcalc.spec import ModelSpec
 
@@ -182,6 +181,8 @@ def resolve_preset_path(name: str, *, extra_dirs: Iterable[str | Path] = ()) -> 
     if key in index:
         return builtin / f"{index[key]}.yaml"
     candidates = sorted(set(index) | {p.stem for d in dirs for p in _files(d)})
+    import difflib  # only on this error path: start-up time
+
     close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise PresetError(f"unknown model '{name}'{hint} (`llmcalc presets` lists them)")

@@ -9,10 +9,11 @@ from rich.table import Table
 from rich.text import Text
 
 from llmcalc.importers.presets import Preset
+from llmcalc.loading import CountCheck, LoadedModel
 from llmcalc.params import ParamCounts
 from llmcalc.render.common import table
 from llmcalc.spec import ModelSpec
-from llmcalc.units import human_count
+from llmcalc.units import format_small_bytes, human_count
 
 
 def describe(spec: ModelSpec) -> str:
@@ -26,7 +27,10 @@ def describe(spec: ModelSpec) -> str:
         heads = f"{attn.num_heads} heads, 1 KV head (MQA)"
     else:
         heads = f"{attn.num_heads} heads, {attn.num_kv_heads} KV heads (GQA)"
-    layers = " + ".join(f"{s.num_layers} {s.role}" for s in spec.stacks) if len(spec.stacks) > 1 else f"{spec.num_hidden_layers} layers"
+    if len(spec.stacks) > 1:
+        layers = " + ".join(f"{s.num_layers} {s.role}" for s in spec.stacks)
+    else:
+        layers = f"{spec.num_hidden_layers} layers"
     parts = [spec.model_type, layers, f"hidden {spec.hidden_size:,}", heads, f"head_dim {attn.head_dim}"]
     moe = next((g.moe for s in spec.stacks for g in s.groups if g.moe), None)
     if moe is not None:
@@ -47,6 +51,7 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str) -> Rendera
     t.add_column("Share", justify="right")
     if counts.moe:
         t.add_column("Active per token", justify="right")
+    row: list[str | Text]
     for c in counts.components:
         row = [c.label, human_count(c.params), f"{c.params:,}", f"{c.params / counts.total_params:.1%}"]
         if counts.moe:
@@ -59,7 +64,9 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str) -> Rendera
                    ("Active excl. input embedding", counts.active_params_excluding_embedding)]
     totals.append(("Non-embedding", counts.non_embedding_params))
     for label, value in totals:
-        row = [Text(label, style="bold"), human_count(value), f"{value:,}", f"{value / counts.total_params:.1%}"]
+        row = [
+            Text(label, style="bold"), human_count(value), f"{value:,}", f"{value / counts.total_params:.1%}"
+        ]
         if counts.moe:
             row.append("")
         t.add_row(*row)
@@ -125,3 +132,32 @@ def presets_table(rows: Sequence[tuple[Preset, ParamCounts]]) -> Table:
             ", ".join(preset.aliases) or "-",
         )
     return t
+
+
+def stored_weights_view(loaded: LoadedModel, check: CountCheck | None) -> RenderableType:
+    """What real model files hold: exact bytes per dtype (or ggml type), file bpw, and the cross-check."""
+    w = loaded.weights
+    assert w is not None  # callers show this only for real files
+    t = table("Stored weights")
+    t.add_column("dtype" if loaded.kind != "gguf" else "ggml type")
+    t.add_column("Bytes", justify="right")
+    t.add_column("Size", justify="right")
+    t.add_column("Share", justify="right")
+    for name, size in w.bytes_by_dtype:
+        t.add_row(name, f"{size:,}", format_small_bytes(size), f"{size / w.total_bytes:.1%}" if w.total_bytes else "-")
+    t.add_section()
+    t.add_row(Text("Total", style="bold"), f"{w.total_bytes:,}", format_small_bytes(w.total_bytes), "100.0%")
+    lines: list[RenderableType] = [t]
+    if check is not None:
+        line = (f"Counted from tensor shapes: {check.counted_params:,}; analytical from the architecture: "
+                f"{check.analytical_params:,}")
+        if check.matches:
+            lines.append(Text(line + " (match)"))
+        else:
+            share = check.difference_params / check.analytical_params if check.analytical_params else 0.0
+            lines.append(Text(f"{line}; DIFFER by {check.difference_params:+,} ({share:+.2%}): the config and the "
+                              "weights disagree", style="bold yellow"))
+    lines.append(Text(f"Effective bits per weight: {w.bits_per_weight:.2f} (8 x {w.total_bytes:,} bytes / "
+                      f"{w.params:,} parameters)"))
+    lines += [Text(note, style="dim") for note in (*w.notes, *loaded.notes)]
+    return Group(*lines)

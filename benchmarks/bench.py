@@ -1,0 +1,155 @@
+"""llmcalc benchmarks: start-up time and sweep throughput, each as a ratio to a baseline run alongside it.
+
+Run from the repository root with the interpreter llmcalc is installed in::
+
+    .venv/bin/python benchmarks/bench.py            # both benchmarks
+    .venv/bin/python benchmarks/bench.py --runs 30  # more start-up runs
+    .venv/bin/python benchmarks/bench.py startup    # one of them
+
+Standard library only (``time.perf_counter``, ``subprocess``, ``statistics``); nothing is asserted,
+figures are printed. The targets they are compared with come from the performance issue:
+
+- **start-up**: ``llmcalc params mixtral`` within 1.3x, and ``llmcalc params`` (every preset) within
+  2x, of a bare ``python -c "import click, rich.console, rich.table, yaml"``. The three commands run
+  interleaved (bare, one preset, all presets, bare, ...) so machine load hits them alike; each figure
+  is the median of ``--runs`` runs after ``--warmup`` unmeasured ones. The warm-up also lets Python
+  write its bytecode cache, as an installed package has; ``PYTHONDONTWRITEBYTECODE`` is removed from
+  the children's environment for that reason (with it every run would recompile llmcalc's source
+  while the third-party packages load precompiled bytecode).
+- **sweep**: grid points per second through :func:`llmcalc.sweep.sweep`, against a plain loop over
+  the public single-point functions (``weights_for_format``, ``estimate_memory``, ``check_fit``,
+  ``gpus_needed``) for the same points, on one core. The target is 200,000 points/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+BARE = [sys.executable, "-c", "import click, rich.console, rich.table, yaml"]
+COMMANDS = {
+    "bare import (click, rich, yaml)": BARE,
+    "llmcalc params mixtral": [sys.executable, "-m", "llmcalc", "params", "mixtral"],
+    "llmcalc params (all presets)": [sys.executable, "-m", "llmcalc", "params"],
+}
+TARGETS = {"llmcalc params mixtral": 1.3, "llmcalc params (all presets)": 2.0}
+
+
+def _run_once(argv: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+def bench_startup(runs: int, warmup: int) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["COLUMNS"] = "120"
+    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
+    for i in range(warmup + runs):
+        for name, argv in COMMANDS.items():
+            elapsed = _run_once(argv, env)
+            if i >= warmup:
+                times[name].append(elapsed)
+    base = statistics.median(times[next(iter(COMMANDS))])
+    print(f"Start-up: median of {runs} interleaved runs each ({sys.executable}, Python {sys.version.split()[0]})")
+    print(f"  {'command':<34} {'median':>9} {'min':>9} {'ratio':>7}  target")
+    for name, samples in times.items():
+        median = statistics.median(samples)
+        target = TARGETS.get(name)
+        verdict = "" if target is None else f"<= {target}x  {'met' if median / base <= target else 'NOT met'}"
+        print(f"  {name:<34} {median * 1000:7.1f}ms {min(samples) * 1000:7.1f}ms {median / base:6.2f}x  {verdict}")
+
+
+def _grid():  # type: ignore[no-untyped-def]
+    from llmcalc.sweep import Grid
+
+    return Grid(
+        models=("llama-2-7b", "mixtral", "gemma-2-27b", "deepseek-v3", "gpt-oss-120b", "qwen2.5-72b"),
+        formats=("bf16", "fp8", "q8_0", "q4_k_m", "4.5"),
+        contexts=(2048, 4096, 8192, 16384, 32768, 65536, 131072),
+        batches=(1, 2, 4, 8, 16, 32, 64, 128),
+        gpus=(("h100", 1), ("h100", 8), ("a100-40gb", 4), ("rtx-4090", 1), ("h200", 2)),
+        engine="vllm",
+        kv_dtype="fp8",
+    )
+
+
+def _plain_loop(grid, limit: int) -> int:  # type: ignore[no-untyped-def]
+    """The same points through the public single-point functions, as a script would write it."""
+    from llmcalc.fit import check_fit, gpus_needed
+    from llmcalc.gpus import get_gpu
+    from llmcalc.loading import load_model
+    from llmcalc.memory import engine_settings, estimate_memory
+    from llmcalc.quant import get_format, weights_for_bpw, weights_for_format
+
+    settings = engine_settings(grid.engine)
+    done = 0
+    for model in grid.models:
+        spec = load_model(model).spec
+        for fmt in grid.formats:
+            try:
+                weights = weights_for_bpw(spec, float(fmt))
+            except ValueError:
+                weights = weights_for_format(spec, get_format(fmt))
+            for ctx in grid.contexts:
+                for batch in grid.batches:
+                    est = estimate_memory(spec, weights=weights, context_tokens=ctx, batch_size=batch,
+                                          kv_dtype=grid.kv_dtype, settings=settings)
+                    for gpu_name, count in grid.gpus:
+                        gpu = get_gpu(gpu_name)
+                        check_fit(spec, est, gpu, count or 1, settings)
+                        gpus_needed(spec, est, gpu, settings)
+                        done += 1
+                        if done >= limit:
+                            return done
+    return done
+
+
+def bench_sweep(repeat: int) -> None:
+    from llmcalc.sweep import sweep
+
+    grid = _grid()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        n = sum(1 for _ in sweep(grid))
+        best = min(best, time.perf_counter() - start)
+    sweep_rate = n / best
+    limit = min(n, 20_000)
+    loop_best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        m = _plain_loop(grid, limit)
+        loop_best = min(loop_best, time.perf_counter() - start)
+    loop_rate = m / loop_best
+    print(f"Sweep: {n:,} points ({grid.size:,} in the grid), best of {repeat}, one core")
+    print(f"  {'method':<34} {'points/s':>12} {'ratio':>7}  target")
+    print(f"  {'plain loop (estimate_memory...)':<34} {loop_rate:12,.0f} {1:6.2f}x  (first {m:,} points)")
+    verdict = "met" if sweep_rate >= 200_000 else "NOT met"
+    print(f"  {'llmcalc.sweep.sweep()':<34} {sweep_rate:12,.0f} {sweep_rate / loop_rate:6.1f}x  "
+          f">= 200,000 points/s  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("which", nargs="*", choices=["startup", "sweep"], default=[])
+    parser.add_argument("--runs", type=int, default=15, help="measured start-up runs per command (default 15)")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured start-up runs first (default 2)")
+    parser.add_argument("--repeat", type=int, default=3, help="sweep repetitions, best kept (default 3)")
+    args = parser.parse_args()
+    which = args.which or ["startup", "sweep"]
+    if "startup" in which:
+        bench_startup(args.runs, args.warmup)
+    if "sweep" in which:
+        bench_sweep(args.repeat)
+
+
+if __name__ == "__main__":
+    main()

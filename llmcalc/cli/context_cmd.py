@@ -1,0 +1,54 @@
+"""``llmcalc context``: the positional encoding, the maximum context, and memory against context."""
+
+from __future__ import annotations
+
+import click
+
+from llmcalc.cli.gpus_cmd import gpus_file_option
+from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+
+
+@click.command()
+@click.argument("model")
+@click.option("--context", "context", type=click.IntRange(min=1), metavar="TOKENS",
+              help="A context to add to the curve; beyond the maximum, what growing the window would take.")
+@click.option("--bpw", metavar="BITS", help="Bits per weight, applied to every parameter.")
+@click.option("--quant", metavar="NAME", help="A named weight format (`llmcalc quant` lists them), e.g. Q4_K_M, fp8.")
+@click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE",
+              help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in flight.")
+@click.option("--engine", metavar="NAME",
+              help="Inference engine: hf, vllm, llama.cpp.  [default: llama.cpp for GGUF formats, else hf]")
+@click.option("--gpu", metavar="NAME", help="Find the largest context that fits on this GPU (`llmcalc gpus`).")
+@click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N", help="Number of GPUs (tensor parallel).")
+@click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
+              help="GiB (2^30 bytes) or GB (10^9 bytes).")
+@click.option("--no-chart", is_flag=True, help="Leave out the chart of memory against context.")
+@json_option
+@presets_dir_option
+@gpus_file_option
+@width_option
+def context(model: str, context: int | None, bpw: str | None, quant: str | None, kv_dtype: str, batch: int,
+            engine: str | None, gpu: str | None, num_gpus: int | None, units: str, no_chart: bool, as_json: bool,
+            presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
+    """The context window of MODEL: positional encoding, maximum context, positional table, KV cache per
+    token, and memory against context length (with --gpu, the largest context that fits).
+    """
+    from llmcalc.context import context_report
+    from llmcalc.gpus import get_gpu
+    from llmcalc.jsonout import dumps
+    from llmcalc.loading import load_model
+
+    device = get_gpu(gpu, extra_files=gpus_files) if gpu else None
+    report = context_report(load_model(model, presets_dirs=presets_dirs), bpw=bpw, quant=quant,
+                            context_tokens=context, batch_size=batch, kv_dtype=kv_dtype, engine=engine,
+                            gpu=device, num_gpus=num_gpus)
+    if report.window_growth is not None and report.window_growth.warning:
+        warn(report.window_growth.warning)
+    if as_json:
+        click.echo(dumps(report))
+        return
+    from llmcalc.render.common import make_console
+    from llmcalc.render.context import context_view
+
+    make_console(width=width).print(context_view(report, units=units, chart=not no_chart))  # type: ignore[arg-type]

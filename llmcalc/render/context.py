@@ -1,0 +1,206 @@
+"""Tables and the memory-against-context chart for ``llmcalc context``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from llmcalc.context import ENCODING_LABELS, ContextInfo, ContextReport, MemoryPoint
+from llmcalc.render.common import table
+from llmcalc.units import ByteUnits, byte_unit, format_bytes, format_small_bytes
+
+#: Bar glyphs and styles: weights, KV cache, activations + overhead (estimated).
+WEIGHTS_GLYPH, KV_GLYPH, OTHER_GLYPH = "█", "▒", "░"
+WEIGHTS_STYLE, KV_STYLE, OTHER_STYLE = "blue", "magenta", "dim"
+
+
+def info_table(info: ContextInfo, *, units: ByteUnits) -> Table:
+    """The encoding, maximum context, rope settings, windows and KV cost per token."""
+    t = table(f"{info.model}: context window")
+    t.add_column("")
+    t.add_column("")
+    t.show_header = False
+    t.add_row("Positional encoding", ENCODING_LABELS.get(info.positional_encoding, info.positional_encoding))
+    if info.max_context is None:
+        t.add_row("Maximum context", f"no maximum context is recorded for {info.model}")
+    else:
+        t.add_row("Maximum context", f"{info.max_context:,} tokens (max_position_embeddings)")
+    if info.rope_theta is not None:
+        t.add_row("RoPE theta", f"{info.rope_theta:,g}")
+    if info.rope_scaling_type is not None:
+        original = f" over {info.original_max_context:,} original positions" if info.original_max_context else ""
+        t.add_row("RoPE scaling", f"{info.rope_scaling_type}, factor {info.rope_scaling_factor:g}{original}")
+    if info.rotary_dim is not None:
+        t.add_row("Rotary channels", f"{info.rotary_dim} per head")
+    if info.positional_encoding == "learned":
+        offset = f" ({info.max_context:,} + offset {info.positional_offset})" if info.positional_offset else ""
+        t.add_row("Position table rows", f"{info.positional_table_rows:,}{offset}")
+    if info.relative_bias_params:
+        t.add_row("Relative position bias", f"{info.relative_bias_params:,} parameters (buckets x heads, per stack)")
+    if info.sliding_windows:
+        t.add_row("Sliding windows", "; ".join(f"{w.window_tokens:,} tokens on {w.layers} layers"
+                                               for w in info.sliding_windows))
+    t.add_row("KV cache per token", f"{info.kv_cache_bytes_per_token:,} B ({format_small_bytes(info.kv_cache_bytes_per_token, units)})"
+              f" at {info.kv_dtype}, engine {info.engine}, before window caps")
+    return t
+
+
+def embedding_table(info: ContextInfo, *, units: ByteUnits) -> Table:
+    """The positional table beside the token-embedding matrix: parameters, bytes, share of the total."""
+    dtype = info.dtype or "16-bit, assumed"
+    t = table(f"Positional table vs token embedding (at {dtype}, {info.dtype_bytes} bytes per parameter)")
+    for name, justify in (("", "left"), ("Parameters", "right"), ("Bytes", "right"), ("Size", "right"),
+                          ("Share of total", "right")):
+        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    label = "Positional table"
+    if info.positional_params:
+        hidden = info.positional_params // info.positional_table_rows
+        label += f" ({info.positional_table_rows:,} x {hidden:,})"
+    total = info.total_params
+    t.add_row(label, f"{info.positional_params:,}", f"{info.positional_bytes:,}",
+              format_small_bytes(info.positional_bytes, units), f"{info.positional_share_of_total:.2%}")
+    t.add_row("Token embedding", f"{info.token_embedding_params:,}", f"{info.token_embedding_bytes:,}",
+              format_small_bytes(info.token_embedding_bytes, units), f"{info.token_embedding_params / total:.2%}")
+    t.add_section()
+    t.add_row("Model total", f"{total:,}", f"{total * info.dtype_bytes:,}",
+              format_small_bytes(total * info.dtype_bytes, units), "100.00%")
+    return t
+
+
+def curve_table(report: ContextReport, *, units: ByteUnits) -> Table:
+    """Memory at each context: the exact parts, the estimated parts, the total and the fit."""
+    _, unit = byte_unit(units)
+    t = table(f"Memory against context: {report.weights_format} weights ({report.bits_per_weight:.3f} bpw), "
+              f"KV {report.kv_dtype}, batch {report.batch_size}, engine {report.engine}",
+              caption=f"Sizes in {unit}. Weights and KV cache exact; activations and overhead estimated (~). "
+                      "* beyond the trained maximum.")
+    columns = ["Context", "Weights", "KV cache", "Activations ~", "Overhead ~", "Total"]
+    if report.gpu:
+        columns += [f"Per GPU ({report.num_gpus} x {report.gpu})", "Fits"]
+    for name in columns:
+        t.add_column(name, justify="right")
+
+    def b(n: int) -> str:
+        return format_bytes(n, units, label=False)
+
+    for p in report.series:
+        cells = [f"{p.context_tokens:,}{'*' if p.beyond_max_context else ''}", b(p.weights_bytes),
+                 b(p.kv_cache_bytes), b(p.activation_bytes), b(p.overhead_bytes), b(p.total_bytes)]
+        if report.gpu:
+            cells += [b(p.per_gpu_total_bytes or 0), "yes" if p.fits else "no"]
+        t.add_row(*cells)
+    return t
+
+
+class MemoryChart:
+    """A horizontal bar per context: weights, then KV cache, then activations + overhead, scaled to the
+    largest total; rows are labelled where the KV cache first reaches the weights, beyond the trained
+    maximum, and where the model stops fitting. Bars fill the console width, so a fixed width renders
+    the same text everywhere.
+    """
+
+    def __init__(self, series: Sequence[MemoryPoint], *, units: ByteUnits) -> None:
+        self.series = tuple(series)
+        self.units = units
+
+    def markers(self) -> list[str]:
+        """The label at the end of each row."""
+        out = []
+        crossed = False
+        for p in self.series:
+            marks = []
+            if not crossed and p.kv_cache_bytes >= p.weights_bytes:
+                crossed = True
+                marks.append("<- KV cache >= weights")
+            if p.beyond_max_context:
+                marks.append("beyond max")
+            if p.fits is False:
+                marks.append("does not fit")
+            out.append(", ".join(marks))
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        _, unit = byte_unit(self.units)
+        yield Text.assemble(
+            f"Memory against context ({unit}, scaled to the largest total): ",
+            (WEIGHTS_GLYPH, WEIGHTS_STYLE), " weights  ", (KV_GLYPH, KV_STYLE), " KV cache  ",
+            (OTHER_GLYPH, OTHER_STYLE), " activations + overhead (estimated)",
+        )
+        if not self.series:
+            return
+        labels = [f"{p.context_tokens:,}" for p in self.series]
+        totals = [format_bytes(p.total_bytes, self.units, label=False) for p in self.series]
+        markers = self.markers()
+        lw, tw = max(map(len, labels)), max(map(len, totals))
+        mw = max(map(len, markers))
+        width = max(10, options.max_width - lw - tw - mw - 4 - (1 if mw else 0))
+        scale = max(p.total_bytes for p in self.series) or 1
+        yield from self._rows(labels, totals, markers, lw, tw, width, scale)
+
+    def _rows(self, labels: list[str], totals: list[str], markers: list[str], lw: int, tw: int, width: int,
+              scale: int) -> Iterator[Text]:
+        def cells(n: int) -> int:
+            return (n * width + scale // 2) // scale
+
+        for p, label, total, marker in zip(self.series, labels, totals, markers, strict=True):
+            w_end = cells(p.weights_bytes)
+            kv_end = cells(p.weights_bytes + p.kv_cache_bytes)
+            end = cells(p.total_bytes)
+            line = Text(f"{label:>{lw}} |", no_wrap=True, overflow="crop")
+            line.append(WEIGHTS_GLYPH * w_end, WEIGHTS_STYLE)
+            line.append(KV_GLYPH * (kv_end - w_end), KV_STYLE)
+            line.append(OTHER_GLYPH * (end - kv_end), OTHER_STYLE)
+            line.append(" " * (width - end) + f"| {total:>{tw}}")
+            if marker:
+                line.append(f" {marker}", "bold")
+            yield line
+
+
+def summary_lines(report: ContextReport, *, units: ByteUnits) -> list[Text]:
+    """The crossover, the fit and the cost of a longer window, one sentence each; then the notes."""
+    lines = []
+    if report.crossover_context is not None:
+        lines.append(Text(f"The KV cache reaches the weights ({format_bytes(report.weights_bytes, units)}) at "
+                          f"{report.crossover_context:,} tokens (batch {report.batch_size})."))
+    elif report.kv_cache_bytes_per_token:
+        lines.append(Text("The KV cache stays below the weights at every context."))
+    if report.gpu:
+        where = f"{report.num_gpus} x {report.gpu}"
+        fits = report.max_context_that_fits or 0
+        if fits == 0:
+            lines.append(Text(f"Not even 1 token of context fits on {where}."))
+        else:
+            beyond = (f" (more than the model's maximum of {report.max_context:,})"
+                      if report.max_context and fits > report.max_context else "")
+            lines.append(Text(f"Largest context that fits on {where}: {fits:,} tokens{beyond}."))
+        if report.first_context_not_fitting is not None:
+            lines.append(Text(f"Stops fitting at {report.first_context_not_fitting:,} tokens in the table above."))
+        else:
+            lines.append(Text("Every context in the table fits."))
+    g = report.window_growth
+    if g is not None and g.max_context is not None and g.context_tokens > g.max_context:
+        if g.extra_positional_params:
+            lines.append(Text(
+                f"At {g.context_tokens:,} tokens the position table needs {g.table_rows_needed:,} rows: "
+                f"+{g.extra_positional_params:,} parameters ({format_small_bytes(g.extra_positional_bytes, units)}), "
+                "not counted in the weights above."))
+        if g.implied_rope_factor is not None:
+            current = (f", now {g.current_rope_factor:g} over {g.original_max_context or g.max_context:,}"
+                       if g.current_rope_factor is not None else ", none now")
+            lines.append(Text(f"At {g.context_tokens:,} tokens the rope scaling factor would be "
+                              f"{g.implied_rope_factor:g}{current}."))
+    lines.extend(Text(f"Note: {note}", style="dim") for note in report.notes)
+    return lines
+
+
+def context_view(report: ContextReport, *, units: ByteUnits, chart: bool = True) -> RenderableType:
+    """Everything ``llmcalc context`` prints, in order."""
+    parts: list[RenderableType] = [info_table(report.info, units=units), embedding_table(report.info, units=units),
+                                   curve_table(report, units=units)]
+    if chart:
+        parts.append(MemoryChart(report.series, units=units))
+    parts.extend(summary_lines(report, units=units))
+    return Group(*parts)
