@@ -39,7 +39,7 @@ def info_table(info: ContextInfo, *, units: ByteUnits) -> Table:
         offset = f" ({info.max_context:,} + offset {info.positional_offset})" if info.positional_offset else ""
         t.add_row("Position table rows", f"{info.positional_table_rows:,}{offset}")
     if info.relative_bias_params:
-        t.add_row("Relative position bias", f"{info.relative_bias_params:,} parameters (buckets x heads, per stack)")
+        t.add_row("Relative position bias", f"{info.relative_bias_params:,} parameters (buckets x heads, summed over stacks)")
     if info.sliding_windows:
         t.add_row("Sliding windows", "; ".join(f"{w.window_tokens:,} tokens on {w.layers} layers"
                                                for w in info.sliding_windows))
@@ -50,8 +50,11 @@ def info_table(info: ContextInfo, *, units: ByteUnits) -> Table:
 
 def embedding_table(info: ContextInfo, *, units: ByteUnits) -> Table:
     """The positional table beside the token-embedding matrix: parameters, bytes, share of the total."""
-    dtype = info.dtype or "16-bit, assumed"
-    t = table(f"Positional table vs token embedding (at {dtype}, {info.dtype_bytes} bytes per parameter)")
+    at = f"{info.dtype}, " if info.dtype and not info.dtype_assumed else ""
+    assumed = ", assumed" if info.dtype_assumed else ""
+    title = f"Positional table vs token embedding (at {at}{info.dtype_bytes} bytes per parameter{assumed})"
+    t = table(title)
+    t.min_width = len(title)
     for name, justify in (("", "left"), ("Parameters", "right"), ("Bytes", "right"), ("Size", "right"),
                           ("Share of total", "right")):
         t.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -73,13 +76,14 @@ def embedding_table(info: ContextInfo, *, units: ByteUnits) -> Table:
 def curve_table(report: ContextReport, *, units: ByteUnits) -> Table:
     """Memory at each context: the exact parts, the estimated parts, the total and the fit."""
     _, unit = byte_unit(units)
-    t = table(f"Memory against context: {report.weights_format} weights ({report.bits_per_weight:.3f} bpw), "
-              f"KV {report.kv_dtype}, batch {report.batch_size}, engine {report.engine}",
-              caption=f"Sizes in {unit}. Weights and KV cache exact; activations and overhead estimated (~). "
+    title = (f"Memory against context: {report.weights_format} weights ({report.bits_per_weight:.2f} bpw), "
+             f"KV {report.kv_dtype}, batch {report.batch_size}, engine {report.engine}")
+    t = table(title, caption=f"Sizes in {unit}. Weights and KV cache exact; activations and overhead estimated (~). "
                       "* beyond the trained maximum.")
+    t.min_width = len(title)
     columns = ["Context", "Weights", "KV cache", "Activations ~", "Overhead ~", "Total"]
     if report.gpu:
-        columns += [f"Per GPU ({report.num_gpus} x {report.gpu})", "Fits"]
+        columns += ["Per GPU", f"Fits {report.num_gpus} x {report.gpu}"]
     for name in columns:
         t.add_column(name, justify="right")
 
@@ -125,7 +129,7 @@ class MemoryChart:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         _, unit = byte_unit(self.units)
         yield Text.assemble(
-            f"Memory against context ({unit}, scaled to the largest total): ",
+            f"Memory ({unit}) against context: ",
             (WEIGHTS_GLYPH, WEIGHTS_STYLE), " weights  ", (KV_GLYPH, KV_STYLE), " KV cache  ",
             (OTHER_GLYPH, OTHER_STYLE), " activations + overhead (estimated)",
         )
@@ -164,7 +168,7 @@ def summary_lines(report: ContextReport, *, units: ByteUnits) -> list[Text]:
     lines = []
     if report.crossover_context is not None:
         lines.append(Text(f"The KV cache reaches the weights ({format_bytes(report.weights_bytes, units)}) at "
-                          f"{report.crossover_context:,} tokens (batch {report.batch_size})."))
+                          f"{_tokens(report.crossover_context)} (batch {report.batch_size})."))
     elif report.kv_cache_bytes_per_token:
         lines.append(Text("The KV cache stays below the weights at every context."))
     if report.gpu:
@@ -173,9 +177,9 @@ def summary_lines(report: ContextReport, *, units: ByteUnits) -> list[Text]:
         if fits == 0:
             lines.append(Text(f"Not even 1 token of context fits on {where}."))
         else:
-            beyond = (f" (more than the model's maximum of {report.max_context:,})"
+            beyond = (f" (beyond the maximum of {report.max_context:,})"
                       if report.max_context and fits > report.max_context else "")
-            lines.append(Text(f"Largest context that fits on {where}: {fits:,} tokens{beyond}."))
+            lines.append(Text(f"Largest context that fits on {where}: {_tokens(fits)}{beyond}."))
         if report.first_context_not_fitting is not None:
             lines.append(Text(f"Stops fitting at {report.first_context_not_fitting:,} tokens in the table above."))
         else:
@@ -194,6 +198,10 @@ def summary_lines(report: ContextReport, *, units: ByteUnits) -> list[Text]:
                               f"{g.implied_rope_factor:g}{current}."))
     lines.extend(Text(f"Note: {note}", style="dim") for note in report.notes)
     return lines
+
+
+def _tokens(n: int) -> str:
+    return f"{n:,} token" + ("" if n == 1 else "s")
 
 
 def context_view(report: ContextReport, *, units: ByteUnits, chart: bool = True) -> RenderableType:
