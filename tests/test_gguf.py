@@ -140,6 +140,15 @@ def test_long_arrays_skipped(tmp_path: Path) -> None:
     assert tokens.length == 50_000
 
 
+def test_nested_arrays_skipped(tmp_path: Path) -> None:
+    """Nested arrays are stepped over (kept as their length); the keys after them still read."""
+    meta = tiny_llama_gguf_metadata() + [("x.nested", ARRAY, (ARRAY, [(U32, [1, 2]), (U32, [3])])),
+                                         ("x.after", U32, 7)]
+    g = read_gguf(write_gguf(tmp_path / "n.gguf", meta))
+    assert g.metadata["x.nested"].length == 2
+    assert g.metadata["x.after"] == 7
+
+
 def test_split_gguf(tmp_path: Path) -> None:
     """A split model (NAME-0000k-of-0000n.gguf) is read as a whole from any part; a missing part is an error."""
     tensors = tiny_llama_gguf_tensors()
@@ -187,7 +196,13 @@ def _huge_array() -> bytes:
     return raw[:i] + struct.pack("<Q", 2**60) + raw[i + 8:]
 
 
+def _truncated_vocabulary() -> bytes:
+    meta = [("general.architecture", STRING, "llama"), ("tokenizer.ggml.tokens", ARRAY, (STRING, ["tok"] * 5000))]
+    return gguf_bytes(meta, [])[:50_000]
+
+
 BAD = {
+    "truncated-long-array": (_truncated_vocabulary, "metadata 'tokenizer.ggml.tokens' runs past the end of the file"),
     "wrong-magic": (lambda: b"GGML" + _good()[4:], "not a GGUF file"),
     "empty": (lambda: b"", "not a GGUF file"),
     "bad-version": (lambda: b"GGUF" + struct.pack("<I", 7) + _good()[8:], "unsupported GGUF version 7"),

@@ -176,6 +176,27 @@ class _Reader:
         self.fh.seek(n, 1)
         self.pos += n
 
+    def skip_strings(self, count: int, what: str) -> None:
+        """Step over ``count`` strings (a vocabulary), reading the file in 1 MiB chunks."""
+        word = 8 if self.wide else 4
+        fmt = self.endian + ("Q" if self.wide else "I")
+        start = self.pos
+        buf, i, base = b"", 0, start  # buf holds file bytes [base, base + len(buf))
+        past_end = f"{self.path}: truncated: {what} runs past the end of the file ({self.size:,} bytes)"
+        for _ in range(count):
+            if len(buf) - i < word:
+                self.fh.seek(base + i)
+                base += i
+                buf, i = self.fh.read(1 << 20), 0
+                if len(buf) < word:
+                    raise FileFormatError(past_end)
+            (n,) = struct.unpack_from(fmt, buf, i)
+            i += word + n
+            if base + i > self.size:
+                raise FileFormatError(past_end)
+        self.pos = base + i
+        self.fh.seek(self.pos)
+
     def unpack(self, fmt: str, size: int, what: str) -> Any:
         return struct.unpack(self.endian + fmt, self.read(size, what))[0]
 
@@ -228,6 +249,8 @@ class _Reader:
                 return [self.value(etype, what, depth + 1) for _ in range(count)]
             if etype in _SCALARS or etype == _BOOL:
                 self.skip(count * minimum, what)
+            elif etype == _STRING:
+                self.skip_strings(count, what)
             else:
                 for _ in range(count):
                     self.value(etype, what, depth + 1, keep=False)

@@ -30,8 +30,9 @@ def memory_view(report: MemoryReport, *, units: ByteUnits) -> RenderableType:
         f": {first.context_tokens:,} tokens x batch {first.batch_size}, KV cache {first.kv_dtype}, "
         f"engine {report.engine} ({report.engine_default_reason})",
     )
-    t = table(None, caption=f"Sizes in {unit} ({'2^30' if unit == 'GiB' else '10^9'} bytes). "
-                             "~ marks an approximate per-tensor mix.")
+    t = table(None)
+    legend = Text(f"Sizes in {unit} ({'2^30' if unit == 'GiB' else '10^9'} bytes). "
+                  "~ marks an approximate per-tensor mix.")
     t.add_column("")
     for fr in report.formats:
         t.add_column(_fmt_label(fr), justify="right")
@@ -71,7 +72,7 @@ def memory_view(report: MemoryReport, *, units: ByteUnits) -> RenderableType:
         if any(f.max_batch_size is not None for f in report.formats):
             row("Largest batch that fits", [f"{f.max_batch_size:,}" if f.max_batch_size is not None else "-"
                                             for f in report.formats])
-    notes: list[RenderableType] = [header, t]
+    notes: list[RenderableType] = [header, t, legend]
     notes += [Text(f"Note: {n}", style="dim") for n in dict.fromkeys(notes_after)]
     if report.best_quant_searched:
         if report.best_quant:
