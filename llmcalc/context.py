@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
-from llmcalc.fit import MAX_SOLVER_CONTEXT, check_fit, max_context
+from llmcalc.fit import MAX_SOLVER_CONTEXT, check_fit, max_context, usable_bytes
 from llmcalc.kvcache import kv_bytes_per_token, kv_cache, normalise_engine, normalise_kv_dtype
 from llmcalc.memory import EngineSettings, engine_settings, estimate_memory
 from llmcalc.params import count_params, positional_params, token_embedding_params
@@ -172,6 +172,7 @@ class ContextReport:
     batch_size: int
     gpu: str | None
     num_gpus: int
+    usable_bytes_per_gpu: int | None
     series: tuple[MemoryPoint, ...]
     crossover_context: int | None
     max_context_that_fits: int | None
@@ -530,6 +531,7 @@ def context_report(
         batch_size=batch_size,
         gpu=gpu.name if gpu else None,
         num_gpus=n,
+        usable_bytes_per_gpu=usable_bytes(gpu, settings) if gpu else None,
         series=series,
         crossover_context=crossover,
         max_context_that_fits=fits_max,

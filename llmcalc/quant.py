@@ -88,8 +88,10 @@ class GGMLType:
     def tensor_bytes(self, tensor: Tensor) -> int:
         """``n_elements / block_elements x block_bytes``; a row (``ne[0]``) must be whole blocks."""
         if tensor.shape[0] % self.block_elements:
-            raise QuantError(f"{tensor.name}: a row of {tensor.shape[0]} is not a whole number of "
-                             f"{self.name} blocks of {self.block_elements}")
+            raise QuantError(
+                f"{tensor.name}: a row of {tensor.shape[0]} is not a whole number of "
+                f"{self.name} blocks of {self.block_elements}"
+            )
         return tensor.n_elements // self.block_elements * self.block_bytes
 
 
@@ -98,34 +100,37 @@ def _ggml(name: str, elements: int, nbytes: int, description: str) -> GGMLType:
 
 
 #: Every ggml type a GGUF file type can produce, plus Q8_K (an intermediate for dot products).
-GGML_TYPES: dict[str, GGMLType] = {t.name: t for t in (
-    _ggml("F32", 1, 4, "32-bit IEEE float"),
-    _ggml("F16", 1, 2, "16-bit IEEE float"),
-    _ggml("BF16", 1, 2, "bfloat16"),
-    _ggml("Q4_0", 32, 18, "4-bit, blocks of 32 with an fp16 scale"),
-    _ggml("Q4_1", 32, 20, "4-bit, blocks of 32 with an fp16 scale and minimum"),
-    _ggml("Q5_0", 32, 22, "5-bit, blocks of 32 with an fp16 scale"),
-    _ggml("Q5_1", 32, 24, "5-bit, blocks of 32 with an fp16 scale and minimum"),
-    _ggml("Q8_0", 32, 34, "8-bit, blocks of 32 with an fp16 scale"),
-    _ggml("Q2_K", 256, 84, "2-bit k-quant, super-blocks of 256 with 4-bit sub-block scales"),
-    _ggml("Q3_K", 256, 110, "3-bit k-quant, super-blocks of 256 with 6-bit sub-block scales"),
-    _ggml("Q4_K", 256, 144, "4-bit k-quant, super-blocks of 256 with 6-bit scales and minimums"),
-    _ggml("Q5_K", 256, 176, "5-bit k-quant, super-blocks of 256 with 6-bit scales and minimums"),
-    _ggml("Q6_K", 256, 210, "6-bit k-quant, super-blocks of 256 with 8-bit sub-block scales"),
-    _ggml("Q8_K", 256, 292, "8-bit k-quant, fp32 scale and block sums; an intermediate, not stored in files"),
-    _ggml("IQ1_S", 256, 50, "1.56-bit i-quant (lattice codebook)"),
-    _ggml("IQ1_M", 256, 56, "1.75-bit i-quant (lattice codebook)"),
-    _ggml("IQ2_XXS", 256, 66, "2.06-bit i-quant (E8 lattice codebook)"),
-    _ggml("IQ2_XS", 256, 74, "2.31-bit i-quant (E8 lattice codebook)"),
-    _ggml("IQ2_S", 256, 82, "2.56-bit i-quant (E8 lattice codebook)"),
-    _ggml("IQ3_XXS", 256, 98, "3.06-bit i-quant (lattice codebook)"),
-    _ggml("IQ3_S", 256, 110, "3.44-bit i-quant (lattice codebook)"),
-    _ggml("IQ4_NL", 32, 18, "4-bit non-linear (lookup table), blocks of 32"),
-    _ggml("IQ4_XS", 256, 136, "4.25-bit non-linear, super-blocks of 256"),
-    _ggml("TQ1_0", 256, 54, "ternary (1.69 bits), for BitNet-style models"),
-    _ggml("TQ2_0", 256, 66, "ternary (2.06 bits), for BitNet-style models"),
-    _ggml("MXFP4", 32, 17, "OCP MXFP4: 32 E2M1 values and an E8M0 scale"),
-)}
+GGML_TYPES: dict[str, GGMLType] = {
+    t.name: t
+    for t in (
+        _ggml("F32", 1, 4, "32-bit IEEE float"),
+        _ggml("F16", 1, 2, "16-bit IEEE float"),
+        _ggml("BF16", 1, 2, "bfloat16"),
+        _ggml("Q4_0", 32, 18, "4-bit, blocks of 32 with an fp16 scale"),
+        _ggml("Q4_1", 32, 20, "4-bit, blocks of 32 with an fp16 scale and minimum"),
+        _ggml("Q5_0", 32, 22, "5-bit, blocks of 32 with an fp16 scale"),
+        _ggml("Q5_1", 32, 24, "5-bit, blocks of 32 with an fp16 scale and minimum"),
+        _ggml("Q8_0", 32, 34, "8-bit, blocks of 32 with an fp16 scale"),
+        _ggml("Q2_K", 256, 84, "2-bit k-quant, super-blocks of 256 with 4-bit sub-block scales"),
+        _ggml("Q3_K", 256, 110, "3-bit k-quant, super-blocks of 256 with 6-bit sub-block scales"),
+        _ggml("Q4_K", 256, 144, "4-bit k-quant, super-blocks of 256 with 6-bit scales and minimums"),
+        _ggml("Q5_K", 256, 176, "5-bit k-quant, super-blocks of 256 with 6-bit scales and minimums"),
+        _ggml("Q6_K", 256, 210, "6-bit k-quant, super-blocks of 256 with 8-bit sub-block scales"),
+        _ggml("Q8_K", 256, 292, "8-bit k-quant, fp32 scale and block sums; an intermediate, not stored in files"),
+        _ggml("IQ1_S", 256, 50, "1.56-bit i-quant (lattice codebook)"),
+        _ggml("IQ1_M", 256, 56, "1.75-bit i-quant (lattice codebook)"),
+        _ggml("IQ2_XXS", 256, 66, "2.06-bit i-quant (E8 lattice codebook)"),
+        _ggml("IQ2_XS", 256, 74, "2.31-bit i-quant (E8 lattice codebook)"),
+        _ggml("IQ2_S", 256, 82, "2.56-bit i-quant (E8 lattice codebook)"),
+        _ggml("IQ3_XXS", 256, 98, "3.06-bit i-quant (lattice codebook)"),
+        _ggml("IQ3_S", 256, 110, "3.44-bit i-quant (lattice codebook)"),
+        _ggml("IQ4_NL", 32, 18, "4-bit non-linear (lookup table), blocks of 32"),
+        _ggml("IQ4_XS", 256, 136, "4.25-bit non-linear, super-blocks of 256"),
+        _ggml("TQ1_0", 256, 54, "ternary (1.69 bits), for BitNet-style models"),
+        _ggml("TQ2_0", 256, 66, "ternary (2.06 bits), for BitNet-style models"),
+        _ggml("MXFP4", 32, 17, "OCP MXFP4: 32 E2M1 values and an E8M0 scale"),
+    )
+}
 
 
 # --- the catalogue -----------------------------------------------------------------------------
@@ -156,10 +161,16 @@ class WeightFormat:
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready view: ``bits_per_weight`` as a float and as an exact fraction."""
         return {
-            "name": self.name, "label": self.label, "family": self.family, "kind": self.kind,
-            "bits_per_weight": float(self.bits_per_weight), "bits_per_weight_exact": str(self.bits_per_weight),
-            "approximate": self.approximate, "engine_hint": self.engine_hint,
-            "description": self.description, "source": self.source,
+            "name": self.name,
+            "label": self.label,
+            "family": self.family,
+            "kind": self.kind,
+            "bits_per_weight": float(self.bits_per_weight),
+            "bits_per_weight_exact": str(self.bits_per_weight),
+            "approximate": self.approximate,
+            "engine_hint": self.engine_hint,
+            "description": self.description,
+            "source": self.source,
         }
 
 
@@ -172,8 +183,18 @@ _GPTQ = "GPTQ, Frantar et al. 2022, arXiv 2210.17323; AutoGPTQ/GPTQModel layout 
 _AWQ = "AWQ, Lin et al. 2023, arXiv 2306.00978; AutoAWQ GEMM layout (qweight, qzeros, fp16 scales)"
 
 
-def _fmt(name: str, label: str, family: str, bits: Fraction | int, description: str, source: str, *,
-         kind: str, approximate: bool = False, engine: str | None = None) -> WeightFormat:
+def _fmt(
+    name: str,
+    label: str,
+    family: str,
+    bits: Fraction | int,
+    description: str,
+    source: str,
+    *,
+    kind: str,
+    approximate: bool = False,
+    engine: str | None = None,
+) -> WeightFormat:
     return WeightFormat(name, label, family, Fraction(bits), description, source, approximate, engine, kind)
 
 
@@ -186,20 +207,37 @@ def _group_bits(bits: int, group: int) -> Fraction:
 #: ``llama_ftype_get_default_type`` in src/llama-quant.cpp. Note IQ2_S defaults to IQ2_XS, IQ2_M to
 #: IQ2_S and IQ3_XS to IQ3_S.
 GGUF_FILE_TYPES: dict[str, tuple[str, str]] = {
-    "q2_k": ("Q2_K", "Q2_K"), "q2_k_s": ("Q2_K_S", "Q2_K"),
-    "q3_k_s": ("Q3_K_S", "Q3_K"), "q3_k_m": ("Q3_K_M", "Q3_K"), "q3_k_l": ("Q3_K_L", "Q3_K"),
-    "q4_0": ("Q4_0", "Q4_0"), "q4_1": ("Q4_1", "Q4_1"), "q5_0": ("Q5_0", "Q5_0"), "q5_1": ("Q5_1", "Q5_1"),
-    "q4_k_s": ("Q4_K_S", "Q4_K"), "q4_k_m": ("Q4_K_M", "Q4_K"),
-    "q5_k_s": ("Q5_K_S", "Q5_K"), "q5_k_m": ("Q5_K_M", "Q5_K"),
-    "q6_k": ("Q6_K", "Q6_K"), "q8_0": ("Q8_0", "Q8_0"),
-    "gguf-f16": ("F16", "F16"), "gguf-bf16": ("BF16", "BF16"),
-    "iq1_s": ("IQ1_S", "IQ1_S"), "iq1_m": ("IQ1_M", "IQ1_M"),
-    "iq2_xxs": ("IQ2_XXS", "IQ2_XXS"), "iq2_xs": ("IQ2_XS", "IQ2_XS"),
-    "iq2_s": ("IQ2_S", "IQ2_XS"), "iq2_m": ("IQ2_M", "IQ2_S"),
-    "iq3_xxs": ("IQ3_XXS", "IQ3_XXS"), "iq3_xs": ("IQ3_XS", "IQ3_S"),
-    "iq3_s": ("IQ3_S", "IQ3_S"), "iq3_m": ("IQ3_M", "IQ3_S"),
-    "iq4_nl": ("IQ4_NL", "IQ4_NL"), "iq4_xs": ("IQ4_XS", "IQ4_XS"),
-    "tq1_0": ("TQ1_0", "TQ1_0"), "tq2_0": ("TQ2_0", "TQ2_0"),
+    "q2_k": ("Q2_K", "Q2_K"),
+    "q2_k_s": ("Q2_K_S", "Q2_K"),
+    "q3_k_s": ("Q3_K_S", "Q3_K"),
+    "q3_k_m": ("Q3_K_M", "Q3_K"),
+    "q3_k_l": ("Q3_K_L", "Q3_K"),
+    "q4_0": ("Q4_0", "Q4_0"),
+    "q4_1": ("Q4_1", "Q4_1"),
+    "q5_0": ("Q5_0", "Q5_0"),
+    "q5_1": ("Q5_1", "Q5_1"),
+    "q4_k_s": ("Q4_K_S", "Q4_K"),
+    "q4_k_m": ("Q4_K_M", "Q4_K"),
+    "q5_k_s": ("Q5_K_S", "Q5_K"),
+    "q5_k_m": ("Q5_K_M", "Q5_K"),
+    "q6_k": ("Q6_K", "Q6_K"),
+    "q8_0": ("Q8_0", "Q8_0"),
+    "gguf-f16": ("F16", "F16"),
+    "gguf-bf16": ("BF16", "BF16"),
+    "iq1_s": ("IQ1_S", "IQ1_S"),
+    "iq1_m": ("IQ1_M", "IQ1_M"),
+    "iq2_xxs": ("IQ2_XXS", "IQ2_XXS"),
+    "iq2_xs": ("IQ2_XS", "IQ2_XS"),
+    "iq2_s": ("IQ2_S", "IQ2_XS"),
+    "iq2_m": ("IQ2_M", "IQ2_S"),
+    "iq3_xxs": ("IQ3_XXS", "IQ3_XXS"),
+    "iq3_xs": ("IQ3_XS", "IQ3_S"),
+    "iq3_s": ("IQ3_S", "IQ3_S"),
+    "iq3_m": ("IQ3_M", "IQ3_S"),
+    "iq4_nl": ("IQ4_NL", "IQ4_NL"),
+    "iq4_xs": ("IQ4_XS", "IQ4_XS"),
+    "tq1_0": ("TQ1_0", "TQ1_0"),
+    "tq2_0": ("TQ2_0", "TQ2_0"),
     "mxfp4_moe": ("MXFP4_MOE", "MXFP4"),
 }
 
@@ -208,53 +246,162 @@ def _build_catalogue() -> tuple[WeightFormat, ...]:
     formats = [
         _fmt("fp32", "FP32", "float", 32, "32-bit IEEE float", "IEEE 754 binary32", kind=UNIFORM),
         _fmt("fp16", "FP16", "float", 16, "16-bit IEEE float", "IEEE 754 binary16", kind=UNIFORM),
-        _fmt("bf16", "BF16", "float", 16, "bfloat16 (8-bit exponent, 7-bit mantissa)",
-             "bfloat16 (Kalamkar et al. 2019, arXiv 1905.12322)", kind=UNIFORM),
-        _fmt("fp8", "FP8 (E4M3)", "float", 8,
-             "FP8 E4M3 weights in the linear layers; one fp32 scale per tensor (negligible, not counted)",
-             "Micikevicius et al. 2022, FP8 Formats for Deep Learning, arXiv 2209.05433", kind=LINEAR),
-        _fmt("fp8-block128", "FP8 (E4M3, 128x128 block scales)", "float", 8 + Fraction(32, 128 * 128),
-             "FP8 E4M3 linear layers with an fp32 scale per 128x128 block, as DeepSeek-V3 ships",
-             "DeepSeek-V3 technical report, arXiv 2412.19437, section 3.3.2; its config's weight_block_size",
-             kind=LINEAR),
-        _fmt("int8", "INT8", "integer", 8,
-             "8-bit integer linear layers; per-channel scales (out_features values per matrix) not counted",
-             "LLM.int8(), Dettmers et al. 2022, arXiv 2208.07339 (row-wise absmax scales)",
-             kind=LINEAR, approximate=True),
-        _fmt("int4", "INT4", "integer", 4,
-             "4-bit integer linear layers; per-channel scales not counted",
-             "per-channel integer quantization (Nagel et al. 2021, arXiv 2106.08295)", kind=LINEAR, approximate=True),
-        _fmt("nf4", "bitsandbytes NF4", "bitsandbytes", 4 + Fraction(32, 64),
-             "4-bit NormalFloat, an fp32 absmax per block of 64: 4 + 32/64", _QLORA, kind=LINEAR),
-        _fmt("nf4-dq", "bitsandbytes NF4 + double quant", "bitsandbytes",
-             4 + Fraction(8, 64) + Fraction(32, 64 * 256),
-             "NF4 with 8-bit absmax constants and an fp32 scale per 256 of them: 4 + 8/64 + 32/(64x256)",
-             _QLORA, kind=LINEAR),
-        _fmt("gptq-4bit-g128", "GPTQ 4-bit g128", "gptq", _group_bits(4, 128),
-             "4-bit, group 128: 4 + (16 + 4)/128, plus an int32 g_idx per input channel", _GPTQ, kind=LINEAR),
-        _fmt("gptq-4bit-g32", "GPTQ 4-bit g32", "gptq", _group_bits(4, 32),
-             "4-bit, group 32: 4 + (16 + 4)/32, plus an int32 g_idx per input channel", _GPTQ, kind=LINEAR),
-        _fmt("gptq-3bit-g128", "GPTQ 3-bit g128", "gptq", _group_bits(3, 128),
-             "3-bit, group 128: 3 + (16 + 3)/128, plus an int32 g_idx per input channel", _GPTQ, kind=LINEAR),
-        _fmt("gptq-8bit-g128", "GPTQ 8-bit g128", "gptq", _group_bits(8, 128),
-             "8-bit, group 128: 8 + (16 + 8)/128, plus an int32 g_idx per input channel", _GPTQ, kind=LINEAR),
-        _fmt("awq-4bit-g128", "AWQ 4-bit g128", "awq", _group_bits(4, 128),
-             "4-bit, group 128: 4 + (16 + 4)/128", _AWQ, kind=LINEAR),
-        _fmt("mxfp4", "MXFP4", "microscaling", 4 + Fraction(8, 32),
-             "OCP MX FP4: 32 E2M1 values share an 8-bit E8M0 scale: 17 bytes per 32",
-             "OCP Microscaling Formats (MX) Specification v1.0 (2023)", kind=LINEAR),
-        _fmt("nvfp4", "NVFP4", "microscaling", 4 + Fraction(8, 16),
-             "E2M1 values with an FP8 E4M3 scale per 16; the per-tensor fp32 scale is negligible (not counted)",
-             "NVIDIA, 'Introducing NVFP4 for Efficient and Accurate Low-Precision Inference' (2025)", kind=LINEAR),
+        _fmt(
+            "bf16",
+            "BF16",
+            "float",
+            16,
+            "bfloat16 (8-bit exponent, 7-bit mantissa)",
+            "bfloat16 (Kalamkar et al. 2019, arXiv 1905.12322)",
+            kind=UNIFORM,
+        ),
+        _fmt(
+            "fp8",
+            "FP8 (E4M3)",
+            "float",
+            8,
+            "FP8 E4M3 weights in the linear layers; one fp32 scale per tensor (negligible, not counted)",
+            "Micikevicius et al. 2022, FP8 Formats for Deep Learning, arXiv 2209.05433",
+            kind=LINEAR,
+        ),
+        _fmt(
+            "fp8-block128",
+            "FP8 (E4M3, 128x128 block scales)",
+            "float",
+            8 + Fraction(32, 128 * 128),
+            "FP8 E4M3 linear layers with an fp32 scale per 128x128 block, as DeepSeek-V3 ships",
+            "DeepSeek-V3 technical report, arXiv 2412.19437, section 3.3.2; its config's weight_block_size",
+            kind=LINEAR,
+        ),
+        _fmt(
+            "int8",
+            "INT8",
+            "integer",
+            8,
+            "8-bit integer linear layers; per-channel scales (out_features values per matrix) not counted",
+            "LLM.int8(), Dettmers et al. 2022, arXiv 2208.07339 (row-wise absmax scales)",
+            kind=LINEAR,
+            approximate=True,
+        ),
+        _fmt(
+            "int4",
+            "INT4",
+            "integer",
+            4,
+            "4-bit integer linear layers; per-channel scales not counted",
+            "per-channel integer quantization (Nagel et al. 2021, arXiv 2106.08295)",
+            kind=LINEAR,
+            approximate=True,
+        ),
+        _fmt(
+            "nf4",
+            "bitsandbytes NF4",
+            "bitsandbytes",
+            4 + Fraction(32, 64),
+            "4-bit NormalFloat, an fp32 absmax per block of 64: 4 + 32/64",
+            _QLORA,
+            kind=LINEAR,
+        ),
+        _fmt(
+            "nf4-dq",
+            "bitsandbytes NF4 + double quant",
+            "bitsandbytes",
+            4 + Fraction(8, 64) + Fraction(32, 64 * 256),
+            "NF4 with 8-bit absmax constants and an fp32 scale per 256 of them: 4 + 8/64 + 32/(64x256)",
+            _QLORA,
+            kind=LINEAR,
+        ),
+        _fmt(
+            "gptq-4bit-g128",
+            "GPTQ 4-bit g128",
+            "gptq",
+            _group_bits(4, 128),
+            "4-bit, group 128: 4 + (16 + 4)/128, plus an int32 g_idx per input channel",
+            _GPTQ,
+            kind=LINEAR,
+        ),
+        _fmt(
+            "gptq-4bit-g32",
+            "GPTQ 4-bit g32",
+            "gptq",
+            _group_bits(4, 32),
+            "4-bit, group 32: 4 + (16 + 4)/32, plus an int32 g_idx per input channel",
+            _GPTQ,
+            kind=LINEAR,
+        ),
+        _fmt(
+            "gptq-3bit-g128",
+            "GPTQ 3-bit g128",
+            "gptq",
+            _group_bits(3, 128),
+            "3-bit, group 128: 3 + (16 + 3)/128, plus an int32 g_idx per input channel",
+            _GPTQ,
+            kind=LINEAR,
+        ),
+        _fmt(
+            "gptq-8bit-g128",
+            "GPTQ 8-bit g128",
+            "gptq",
+            _group_bits(8, 128),
+            "8-bit, group 128: 8 + (16 + 8)/128, plus an int32 g_idx per input channel",
+            _GPTQ,
+            kind=LINEAR,
+        ),
+        _fmt(
+            "awq-4bit-g128",
+            "AWQ 4-bit g128",
+            "awq",
+            _group_bits(4, 128),
+            "4-bit, group 128: 4 + (16 + 4)/128",
+            _AWQ,
+            kind=LINEAR,
+        ),
+        _fmt(
+            "mxfp4",
+            "MXFP4",
+            "microscaling",
+            4 + Fraction(8, 32),
+            "OCP MX FP4: 32 E2M1 values share an 8-bit E8M0 scale: 17 bytes per 32",
+            "OCP Microscaling Formats (MX) Specification v1.0 (2023)",
+            kind=LINEAR,
+        ),
+        _fmt(
+            "nvfp4",
+            "NVFP4",
+            "microscaling",
+            4 + Fraction(8, 16),
+            "E2M1 values with an FP8 E4M3 scale per 16; the per-tensor fp32 scale is negligible (not counted)",
+            "NVIDIA, 'Introducing NVFP4 for Efficient and Accurate Low-Precision Inference' (2025)",
+            kind=LINEAR,
+        ),
     ]
     for name, (ftype, default) in GGUF_FILE_TYPES.items():
-        formats.append(_fmt(name, f"GGUF {ftype}", "gguf", GGML_TYPES[default].bits_per_weight,
-                            f"llama-quantize {ftype}: {default} by default, more bits for some tensors",
-                            _GGUF_SRC, kind=MIX, approximate=True, engine="llama.cpp"))
+        formats.append(
+            _fmt(
+                name,
+                f"GGUF {ftype}",
+                "gguf",
+                GGML_TYPES[default].bits_per_weight,
+                f"llama-quantize {ftype}: {default} by default, more bits for some tensors",
+                _GGUF_SRC,
+                kind=MIX,
+                approximate=True,
+                engine="llama.cpp",
+            )
+        )
     for t in GGML_TYPES.values():
-        formats.append(_fmt(f"ggml-{t.name.lower()}", f"ggml {t.name} block", "ggml", t.bits_per_weight,
-                            f"{t.description}; {t.block_bytes} bytes per {t.block_elements} values, every "
-                            "parameter", _GGML_SRC, kind=UNIFORM, engine="llama.cpp"))
+        formats.append(
+            _fmt(
+                f"ggml-{t.name.lower()}",
+                f"ggml {t.name} block",
+                "ggml",
+                t.bits_per_weight,
+                f"{t.description}; {t.block_bytes} bytes per {t.block_elements} values, every parameter",
+                _GGML_SRC,
+                kind=UNIFORM,
+                engine="llama.cpp",
+            )
+        )
     return tuple(formats)
 
 
@@ -262,18 +409,47 @@ _CATALOGUE = _build_catalogue()
 
 #: Other spellings people use -> canonical name.
 _ALIASES = {
-    "f32": "fp32", "float32": "fp32", "float": "fp32", "float16": "fp16", "half": "fp16",
-    "bfloat16": "bf16", "f16": "gguf-f16", "fp8-e4m3": "fp8", "e4m3": "fp8", "float8": "fp8",
-    "gptq": "gptq-4bit-g128", "awq": "awq-4bit-g128", "mxfp4-moe": "mxfp4_moe",
+    "f32": "fp32",
+    "float32": "fp32",
+    "float16": "fp16",
+    "half": "fp16",
+    "bfloat16": "bf16",
+    "f16": "gguf-f16",
+    "fp8-e4m3": "fp8",
+    "e4m3": "fp8",
+    "float8": "fp8",
+    "gptq": "gptq-4bit-g128",
+    "awq": "awq-4bit-g128",
+    "mxfp4-moe": "mxfp4_moe",
 }
 
 #: Named formats from highest to lowest quality, for a "best format that fits" search. A rule of
 #: thumb drawn from the perplexity tables in llama.cpp's ``tools/quantize/README.md`` and the GPTQ,
 #: AWQ and QLoRA papers, not a measurement for any one model.
 QUALITY_ORDER: tuple[str, ...] = (
-    "bf16", "fp16", "q8_0", "fp8", "int8", "q6_k", "q5_k_m", "q5_k_s", "q4_k_m",
-    "gptq-4bit-g128", "awq-4bit-g128", "q4_k_s", "nf4", "iq4_xs", "q3_k_l", "q3_k_m", "iq3_m",
-    "q3_k_s", "q2_k", "iq2_m", "iq2_xxs", "iq1_m", "iq1_s",
+    "bf16",
+    "fp16",
+    "q8_0",
+    "fp8",
+    "int8",
+    "q6_k",
+    "q5_k_m",
+    "q5_k_s",
+    "q4_k_m",
+    "gptq-4bit-g128",
+    "awq-4bit-g128",
+    "q4_k_s",
+    "nf4",
+    "iq4_xs",
+    "q3_k_l",
+    "q3_k_m",
+    "iq3_m",
+    "q3_k_s",
+    "q2_k",
+    "iq2_m",
+    "iq2_xxs",
+    "iq1_m",
+    "iq1_s",
 )
 
 
@@ -335,14 +511,21 @@ class WeightsResult:
     extra_bytes: int = 0
 
 
-def _result(name: str, parts: Iterable[TypeBytes], *, extra: int = 0, approximate: bool = False,
-            notes: Iterable[str] = ()) -> WeightsResult:
+def _result(
+    name: str, parts: Iterable[TypeBytes], *, extra: int = 0, approximate: bool = False, notes: Iterable[str] = ()
+) -> WeightsResult:
     by_type = tuple(sorted((p for p in parts if p.params), key=lambda p: -p.bytes))
     params = sum(p.params for p in by_type)
     total = sum(p.bytes for p in by_type) + extra
     return WeightsResult(
-        format=name, params=params, total_bytes=total, bits_per_weight=8 * total / params if params else 0.0,
-        approximate=approximate, notes=tuple(notes), by_type=by_type, extra_bytes=extra,
+        format=name,
+        params=params,
+        total_bytes=total,
+        bits_per_weight=8 * total / params if params else 0.0,
+        approximate=approximate,
+        notes=tuple(notes),
+        by_type=by_type,
+        extra_bytes=extra,
     )
 
 
@@ -354,8 +537,11 @@ def weights_for_bpw(spec: ModelSpec, bits_per_weight: Bits) -> WeightsResult:
     """
     params = count_params(spec).total_params
     label = f"{bits_per_weight} bpw"
-    return _result(label, [TypeBytes(label, params, bits_to_bytes(params, bits_per_weight))],
-                   notes=[f"every parameter at {bits_per_weight} bits"])
+    return _result(
+        label,
+        [TypeBytes(label, params, bits_to_bytes(params, bits_per_weight))],
+        notes=[f"every parameter at {bits_per_weight} bits"],
+    )
 
 
 def sixteen_bit_type(spec: ModelSpec) -> str:
@@ -369,8 +555,13 @@ def is_block_linear(tensor: Tensor) -> bool:
     These are the modules GPTQ, AWQ, bitsandbytes and FP8 exports quantize (``nn.Linear`` in the
     decoder layers; routers are kept in 16 bits by AutoAWQ's and GPTQModel's MoE definitions).
     """
-    return (tensor.layer is not None and tensor.n_dims >= 2 and tensor.name.endswith(".weight")
-            and "ffn_gate_inp" not in tensor.name and tensor.role != "relative_position_bias")
+    return (
+        tensor.layer is not None
+        and tensor.n_dims >= 2
+        and tensor.name.endswith(".weight")
+        and "ffn_gate_inp" not in tensor.name
+        and tensor.role != "relative_position_bias"
+    )
 
 
 def _linear_layers(spec: ModelSpec, fmt: WeightFormat) -> WeightsResult:
@@ -384,19 +575,25 @@ def _linear_layers(spec: ModelSpec, fmt: WeightFormat) -> WeightsResult:
     n_linear = sum(t.n_elements for t in linear)
     n_rest = sum(t.n_elements for t in tensors) - n_linear
     dtype = sixteen_bit_type(spec)
-    notes = [f"{fmt.label} on the linear layers of the transformer blocks; embeddings, output head, norms, "
-             f"biases and routers stay {dtype} (the tools' default)"]
+    notes = [
+        f"{fmt.label} on the linear layers of the transformer blocks; embeddings, output head, norms, "
+        f"biases and routers stay {dtype} (the tools' default)"
+    ]
     extra = 0
     if fmt.family == "gptq":
         extra = 4 * sum(t.n_elements // t.shape[1] for t in linear)
         notes.append(f"includes GPTQ's int32 g_idx, one per input channel of each layer ({extra:,} bytes)")
     if fmt.name == "mxfp4" and spec.is_moe:
-        notes.append("gpt-oss's released checkpoint stores only the routed experts in MXFP4 (the rest bf16); "
-                     "mxfp4_moe is the GGUF counterpart")
+        notes.append(
+            "gpt-oss's released checkpoint stores only the routed experts in MXFP4 (the rest bf16); "
+            "mxfp4_moe is the GGUF counterpart"
+        )
     if fmt.approximate:
         notes.append(fmt.description)
-    parts = [TypeBytes(fmt.name, n_linear, bits_to_bytes(n_linear, fmt.bits_per_weight)),
-             TypeBytes(dtype, n_rest, 2 * n_rest)]
+    parts = [
+        TypeBytes(fmt.name, n_linear, bits_to_bytes(n_linear, fmt.bits_per_weight)),
+        TypeBytes(dtype, n_rest, 2 * n_rest),
+    ]
     return _result(fmt.name, parts, extra=extra, approximate=fmt.approximate, notes=notes)
 
 
@@ -409,7 +606,9 @@ _NEEDS_IMATRIX = frozenset({"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2
 _FALLBACK = {
     **dict.fromkeys(("IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ4_XS"), "IQ4_NL"),
     **dict.fromkeys(("Q2_K", "Q3_K", "TQ1_0", "TQ2_0"), "Q4_0"),
-    "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0",
+    "Q4_K": "Q5_0",
+    "Q5_K": "Q5_1",
+    "Q6_K": "Q8_0",
 }
 #: Model types llama.cpp stores with a fused ``attn_qkv`` (and sometimes a fused ``ffn_up``).
 _FUSED_QKV = frozenset({"phi3", "falcon", "gpt2", "bloom", "gpt_neox", "gpt_bigcode"})
@@ -433,10 +632,19 @@ def _facts(spec: ModelSpec) -> _Facts:
     attn = spec.first_attention
     moe = next((g.moe for s in spec.stacks for g in s.groups if g.moe is not None), None)
     n_layer = spec.num_hidden_layers
-    is_70b = (spec.model_type in _ARCH_70B and n_layer == 80
-              and (spec.model_type == "qwen2" or attn.num_heads != attn.num_kv_heads))
-    return _Facts(n_layer=n_layer, n_gqa=attn.gqa_group, n_expert=moe.num_experts if moe else 0,
-                  falcon=spec.model_type == "falcon", is_70b=is_70b, tied=spec.lm_head != "untied")
+    is_70b = (
+        spec.model_type in _ARCH_70B
+        and n_layer == 80
+        and (spec.model_type == "qwen2" or attn.num_heads != attn.num_kv_heads)
+    )
+    return _Facts(
+        n_layer=n_layer,
+        n_gqa=attn.gqa_group,
+        n_expert=moe.num_experts if moe else 0,
+        falcon=spec.model_type == "falcon",
+        is_70b=is_70b,
+        tied=spec.lm_head != "untied",
+    )
 
 
 def use_more_bits(i: int, n: int) -> bool:
@@ -486,7 +694,7 @@ def _pick(ft: str, new: str, t: Tensor, m: _Facts, c: _Counters, imatrix: bool) 
     Before the shape fallback.
 
     Transcribes ``llama_tensor_get_type_impl`` (src/llama-quant.cpp), branch for branch and in its
-    order; see the module docstring for what is and is not modelled.
+    order; :func:`gguf_tensor_types` lists what is not modelled.
     """
     name, ne0 = t.name, t.shape[0]
     is_output = name == "output.weight" or (m.tied and name == "token_embd.weight")
@@ -596,8 +804,19 @@ def _pick(ft: str, new: str, t: Tensor, m: _Facts, c: _Counters, imatrix: bool) 
         if m.falcon:
             return "Q4_K" if ft == "Q3_K_L" else new
         if m.n_expert == 8:
-            eight = ("Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M", "IQ3_S",
-                     "IQ3_M", "IQ4_XS")
+            eight = (
+                "Q2_K",
+                "IQ3_XS",
+                "IQ3_XXS",
+                "Q3_K_S",
+                "Q3_K_M",
+                "IQ4_NL",
+                "Q4_K_S",
+                "Q4_K_M",
+                "IQ3_S",
+                "IQ3_M",
+                "IQ4_XS",
+            )
             return "Q5_K" if ft in eight else new
         return {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(ft, new)
     for part, attr in (("ffn_gate", "i_ffn_gate"), ("ffn_up", "i_ffn_up")):
@@ -617,8 +836,9 @@ def _fallback(type_name: str, ne0: int) -> str:
     return smaller if ne0 % GGML_TYPES[smaller].block_elements == 0 else "F16"
 
 
-def gguf_tensor_types(spec: ModelSpec, fmt: WeightFormat | str, *,
-                      imatrix: bool | None = None) -> tuple[tuple[Tensor, str], ...]:
+def gguf_tensor_types(
+    spec: ModelSpec, fmt: WeightFormat | str, *, imatrix: bool | None = None
+) -> tuple[tuple[Tensor, str], ...]:
     """Each tensor with the ggml type llama-quantize gives it in GGUF file type ``fmt``.
 
     Tensors are visited in llama.cpp's order (tensors outside the layers first, then by layer, by
@@ -668,8 +888,10 @@ def gguf_extra_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     if kind == "llama3" and spec.model_type == "llama":
         return (Tensor("rope_freqs.weight", None, (half,), "buffer"),)
     if kind in ("longrope", "su") and spec.model_type == "phi3":
-        return (Tensor("rope_factors_long.weight", None, (half,), "buffer"),
-                Tensor("rope_factors_short.weight", None, (half,), "buffer"))
+        return (
+            Tensor("rope_factors_long.weight", None, (half,), "buffer"),
+            Tensor("rope_factors_short.weight", None, (half,), "buffer"),
+        )
     return ()
 
 
@@ -696,30 +918,38 @@ def _gguf(spec: ModelSpec, fmt: WeightFormat, imatrix: bool | None) -> WeightsRe
     notes: list[str] = []
     approximate = False
     if extras:
-        notes.append(f"includes llama.cpp's F32 {', '.join(t.name for t in extras)} "
-                     f"({extra:,} bytes; not model parameters)")
+        notes.append(
+            f"includes llama.cpp's F32 {', '.join(t.name for t in extras)} ({extra:,} bytes; not model parameters)"
+        )
     if imatrix is None:
         used = ft in _NEEDS_IMATRIX
         other = sum(p.bytes for p in _gguf_bytes(gguf_tensor_types(spec, fmt, imatrix=not used)))
         mine = sum(p.bytes for p in parts)
         if other != mine:
             approximate = True
-            notes.append(f"assumes {'an' if used else 'no'} importance matrix (llama-quantize's usual "
-                         f"choice for {ft}); {'without' if used else 'with'} one: {other - mine:+,} bytes")
+            notes.append(
+                f"assumes {'an' if used else 'no'} importance matrix (llama-quantize's usual "
+                f"choice for {ft}); {'without' if used else 'with'} one: {other - mine:+,} bytes"
+            )
         elif used:
             notes.append(f"llama-quantize needs an importance matrix for {ft} (the size does not depend on it)")
     if spec.is_moe:
         approximate = True
-        notes.append("MoE: llama.cpp may lay the experts out differently for this architecture "
-                     "(fused gate/up experts, split MLA tensors); treat the mix as an estimate")
+        notes.append(
+            "MoE: llama.cpp may lay the experts out differently for this architecture "
+            "(fused gate/up experts, split MLA tensors); treat the mix as an estimate"
+        )
     if spec.model_type in _FUSED_QKV:
         approximate = True
-        notes.append(f"llama.cpp stores {spec.model_type} with a fused attn_qkv, whose rules differ "
-                     "from separate q/k/v; treat the mix as an estimate")
+        notes.append(
+            f"llama.cpp stores {spec.model_type} with a fused attn_qkv, whose rules differ "
+            "from separate q/k/v; treat the mix as an estimate"
+        )
     if spec.architecture != "decoder":
         approximate = True
-        notes.append(f"{spec.architecture} models use a different llama.cpp tensor layout; "
-                     "treat the mix as an estimate")
+        notes.append(
+            f"{spec.architecture} models use a different llama.cpp tensor layout; treat the mix as an estimate"
+        )
     notes.append("tensor data only; the GGUF header, metadata and 32-byte alignment padding add a few MB")
     return _result(fmt.name, parts, extra=extra, approximate=approximate, notes=notes)
 
@@ -749,8 +979,12 @@ def weights_for_format(spec: ModelSpec, fmt: WeightFormat | str, *, imatrix: boo
         name = fmt.name.removeprefix("ggml-")
         hint = f"; a GGUF file of type {name} is a per-tensor mix" if name in GGUF_FILE_TYPES else ""
         notes.append(f"a raw ggml block type applied to every tensor, norms included{hint}")
-    return _result(fmt.name, [TypeBytes(fmt.name, params, bits_to_bytes(params, fmt.bits_per_weight))],
-                   approximate=fmt.approximate, notes=notes)
+    return _result(
+        fmt.name,
+        [TypeBytes(fmt.name, params, bits_to_bytes(params, fmt.bits_per_weight))],
+        approximate=fmt.approximate,
+        notes=notes,
+    )
 
 
 __all__ = [

@@ -47,12 +47,14 @@ class MemoryReport:
     warnings: tuple[str, ...] = ()
 
 
-def choose_engine(engine: str | None, quant: str | None) -> tuple[str, str]:
-    """The engine and why: as given, else llama.cpp for GGUF formats, else hf."""
+def choose_engine(engine: str | None, quant: str | None, *, kind: str = "") -> tuple[str, str]:
+    """The engine and why: as given, else llama.cpp for GGUF formats and .gguf files, else hf."""
     if engine:
         return engine, "given"
     if quant and get_format(quant).engine_hint == "llama.cpp":
         return "llama.cpp", "default for GGUF formats"
+    if kind == "gguf" and not quant:
+        return "llama.cpp", "default for GGUF files"
     return "hf", "default"
 
 
@@ -113,7 +115,7 @@ def memory_report(
     """
     if (solve_context or solve_batch or solve_quant or num_gpus) and gpu is None:
         raise UsageError("--gpus, --max-context, --max-batch and --best-quant need --gpu")
-    engine_name, reason = choose_engine(engine, quant)
+    engine_name, reason = choose_engine(engine, quant, kind=loaded.kind)
     settings: EngineSettings = engine_settings(engine_name, **(settings_overrides or {}))
     spec = loaded.spec
     warnings: list[str] = []

@@ -74,8 +74,7 @@ class Tensor:
         return len(self.shape)
 
 
-def _linear(out: list[Tensor], name: str, layer: int | None, role: str, n_in: int, n_out: int, *,
-            bias: bool) -> None:
+def _linear(out: list[Tensor], name: str, layer: int | None, role: str, n_in: int, n_out: int, *, bias: bool) -> None:
     """``name.weight`` of shape ``(in, out)`` and, with ``bias``, ``name.bias`` of ``(out,)``."""
     out.append(Tensor(f"{name}.weight", layer, (n_in, n_out), role))
     if bias:
@@ -91,8 +90,9 @@ def _norm(out: list[Tensor], name: str, layer: int | None, role: str, norm: Norm
         out.append(Tensor(f"{name}.bias", layer, (dim,), role))
 
 
-def _attention(out: list[Tensor], p: str, layer: int, attn: Attention, hidden: int, norm: Norm, *,
-               cross: bool = False) -> None:
+def _attention(
+    out: list[Tensor], p: str, layer: int, attn: Attention, hidden: int, norm: Norm, *, cross: bool = False
+) -> None:
     """One attention block, mirroring :func:`llmcalc.params.attention_params` term by term."""
     role = "attention"
     mla = attn.mla
@@ -104,11 +104,19 @@ def _attention(out: list[Tensor], p: str, layer: int, attn: Attention, hidden: i
             _linear(out, p + "attn_q_a", layer, role, hidden, mla.q_lora_rank, bias=attn.qkv_bias)
             _norm(out, p + "attn_q_a_norm", layer, role, norm, mla.q_lora_rank)
             _linear(out, p + "attn_q_b", layer, role, mla.q_lora_rank, q_out, bias=False)
-        _linear(out, p + "attn_kv_a_mqa", layer, role, hidden, mla.kv_lora_rank + mla.qk_rope_head_dim,
-                bias=attn.qkv_bias)
+        _linear(
+            out, p + "attn_kv_a_mqa", layer, role, hidden, mla.kv_lora_rank + mla.qk_rope_head_dim, bias=attn.qkv_bias
+        )
         _norm(out, p + "attn_kv_a_norm", layer, role, norm, mla.kv_lora_rank)
-        _linear(out, p + "attn_kv_b", layer, role, mla.kv_lora_rank,
-                attn.num_heads * (mla.qk_nope_head_dim + mla.v_head_dim), bias=False)
+        _linear(
+            out,
+            p + "attn_kv_b",
+            layer,
+            role,
+            mla.kv_lora_rank,
+            attn.num_heads * (mla.qk_nope_head_dim + mla.v_head_dim),
+            bias=False,
+        )
         _linear(out, p + "attn_output", layer, role, attn.num_heads * attn.v_head_dim, hidden, bias=attn.o_bias)
         return
 
@@ -119,8 +127,15 @@ def _attention(out: list[Tensor], p: str, layer: int, attn: Attention, hidden: i
     _linear(out, p + stem + "q", layer, role, hidden, q_dim, bias=attn.qkv_bias)
     _linear(out, p + stem + "k", layer, role, hidden, k_dim, bias=attn.qkv_bias)
     _linear(out, p + stem + "v", layer, role, hidden, v_dim, bias=attn.qkv_bias)
-    _linear(out, p + ("cross_attn_o" if cross else "attn_output"), layer, role, attn.num_heads * attn.v_head_dim,
-            hidden, bias=attn.o_bias)
+    _linear(
+        out,
+        p + ("cross_attn_o" if cross else "attn_output"),
+        layer,
+        role,
+        attn.num_heads * attn.v_head_dim,
+        hidden,
+        bias=attn.o_bias,
+    )
     qk = attn.qk_norm_type or norm
     if attn.qk_norm == "head":
         _norm(out, p + stem + "q_norm", layer, role, qk, attn.head_dim)
@@ -184,8 +199,14 @@ def _stack(out: list[Tensor], stack: Stack, prefix: str, hidden: int, norm: Norm
             index += 1
     if stack.relative_attention_buckets:
         heads = stack.groups[0].attention.num_heads
-        out.append(Tensor(f"{prefix}blk.0.attn_rel_b.weight", 0,
-                          (heads, stack.relative_attention_buckets), "relative_position_bias"))
+        out.append(
+            Tensor(
+                f"{prefix}blk.0.attn_rel_b.weight",
+                0,
+                (heads, stack.relative_attention_buckets),
+                "relative_position_bias",
+            )
+        )
     if stack.final_norm:
         _norm(out, prefix + "output_norm", None, "norms", norm, hidden)
 

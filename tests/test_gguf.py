@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from llmcalc import FileFormatError, count_params, load_model
+from llmcalc import FileFormatError, count_params, load_model, spec_from_hf_config
 from llmcalc.cli import cli
-from llmcalc.importers.gguf import count_gguf, read_gguf, read_gguf_model
+from llmcalc.importers.gguf import GGUFFile, GGUFTensor, config_from_gguf, count_gguf, read_gguf, read_gguf_model
 from llmcalc.kvcache import kv_bytes_per_token
 from tests.helpers_files import (
     ARRAY,
@@ -263,3 +263,50 @@ def test_cli_bad_gguf(tmp_path: Path, runner: CliRunner) -> None:
     assert result.exit_code == 1
     assert result.stderr == f"Error: {path}: not a GGUF file (the first 4 bytes are not 'GGUF')\n"
     assert "Traceback" not in result.output
+
+
+# --- metadata of real models, as llama.cpp's convert_hf_to_gguf.py writes it -------------------------
+
+REAL_METADATA = {
+    "deepseek-v2-lite": ("deepseek2", {
+        "block_count": 27, "context_length": 163840, "embedding_length": 2048, "feed_forward_length": 10944,
+        "attention.head_count": 16, "attention.head_count_kv": 1, "attention.key_length": 576,
+        "attention.value_length": 512, "attention.key_length_mla": 192, "attention.value_length_mla": 128,
+        "attention.kv_lora_rank": 512, "rope.dimension_count": 64, "expert_count": 64, "expert_used_count": 6,
+        "expert_shared_count": 2, "expert_feed_forward_length": 1408, "leading_dense_block_count": 1,
+        "vocab_size": 102400}, ["output.weight"]),
+    "qwen3-30b-a3b": ("qwen3moe", {
+        "block_count": 48, "context_length": 40960, "embedding_length": 2048, "feed_forward_length": 6144,
+        "attention.head_count": 32, "attention.head_count_kv": 4, "attention.key_length": 128,
+        "attention.value_length": 128, "expert_count": 128, "expert_used_count": 8,
+        "expert_feed_forward_length": 768, "rope.freq_base": 1e6}, ["output.weight"]),
+    "gpt-oss-20b": ("gpt-oss", {
+        "block_count": 24, "context_length": 131072, "embedding_length": 2880, "feed_forward_length": 2880,
+        "attention.head_count": 64, "attention.head_count_kv": 8, "attention.key_length": 64,
+        "attention.value_length": 64, "attention.sliding_window": 128, "expert_count": 32, "expert_used_count": 4,
+        "expert_feed_forward_length": 2880}, ["output.weight", "blk.0.attn_q.bias"]),
+    "gemma-3-1b": ("gemma3", {
+        "block_count": 26, "context_length": 32768, "embedding_length": 1152, "feed_forward_length": 6912,
+        "attention.head_count": 4, "attention.head_count_kv": 1, "attention.key_length": 256,
+        "attention.value_length": 256, "attention.sliding_window": 512}, []),
+}
+
+
+@pytest.mark.parametrize("preset", list(REAL_METADATA), ids=list(REAL_METADATA))
+def test_metadata_maps_to_the_preset(preset: str) -> None:
+    """Real models' GGUF metadata give the same parameter count and KV cache as their config.json presets."""
+    arch, meta, extra_tensors = REAL_METADATA[preset]
+    reference = load_model(preset).spec
+    metadata = {"general.architecture": arch, **{f"{arch}.{k}": v for k, v in meta.items()}}
+    tensors = [GGUFTensor("token_embd.weight", (reference.hidden_size, reference.vocab_size), "F16", 0, 0)]
+    tensors += [GGUFTensor(name, (1,), "F32", 0, 0) for name in extra_tensors]
+    fake = GGUFFile(path=Path(f"{preset}.gguf"), version=3, metadata=metadata, tensors=tuple(tensors),
+                    alignment=32, data_start=0, file_bytes=0)
+    config, _ = config_from_gguf([fake])
+    spec = spec_from_hf_config(config, source=preset)
+    assert count_params(spec).total_params == count_params(reference).total_params
+    for engine in ("hf", "llama.cpp"):
+        assert kv_bytes_per_token(spec, engine=engine) == kv_bytes_per_token(reference, engine=engine)
+    assert sorted((g.attention.sliding_window or 0, g.count) for g in spec.main_stack.groups) == sorted(
+        (g.attention.sliding_window or 0, g.count) for g in reference.main_stack.groups)
+    assert spec.max_context == reference.max_context

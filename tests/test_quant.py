@@ -152,8 +152,16 @@ def test_lookup_ignores_case_and_separators(spelling: str) -> None:
     assert get_format(spelling).name == "q4_k_m"
 
 
-@pytest.mark.parametrize(("alias", "name"), [("F16", "gguf-f16"), ("float16", "fp16"), ("GPTQ", "gptq-4bit-g128"),
-                                             ("bfloat16", "bf16"), ("ggml_Q4_0", "ggml-q4_0")])
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("F16", "gguf-f16"),
+        ("float16", "fp16"),
+        ("GPTQ", "gptq-4bit-g128"),
+        ("bfloat16", "bf16"),
+        ("ggml_Q4_0", "ggml-q4_0"),
+    ],
+)
 def test_aliases(alias: str, name: str) -> None:
     """Common spellings resolve to canonical names."""
     assert get_format(alias).name == name
@@ -198,11 +206,29 @@ def test_quality_order_names_known_formats() -> None:
 #: the 8,030,261,248 parameters, with rope_freqs' 256 bytes in the numerator (a 8e-9 relative
 #: difference).
 PUBLISHED = {
-    "q2_k": 3.1593, "q3_k_s": 3.6429, "q3_k_l": 4.2979, "q4_k_s": 4.6672, "q4_k_m": 4.8944,
-    "q5_k_s": 5.5704, "q5_k_m": 5.7036, "q6_k": 6.5633, "q8_0": 8.5008, "gguf-f16": 16.0005,
-    "iq4_xs": 4.4597, "iq4_nl": 4.6818, "q2_k_s": 2.9697, "iq1_s": 2.0042, "iq1_m": 2.1460,
-    "iq2_xxs": 2.3824, "iq2_xs": 2.5882, "iq2_s": 2.7403, "iq2_m": 2.9294, "iq3_xxs": 3.2548,
-    "iq3_xs": 3.4977, "iq3_s": 3.6606, "iq3_m": 3.7628,
+    "q2_k": 3.1593,
+    "q3_k_s": 3.6429,
+    "q3_k_l": 4.2979,
+    "q4_k_s": 4.6672,
+    "q4_k_m": 4.8944,
+    "q5_k_s": 5.5704,
+    "q5_k_m": 5.7036,
+    "q6_k": 6.5633,
+    "q8_0": 8.5008,
+    "gguf-f16": 16.0005,
+    "iq4_xs": 4.4597,
+    "iq4_nl": 4.6818,
+    "q2_k_s": 2.9697,
+    "iq1_s": 2.0042,
+    "iq1_m": 2.1460,
+    "iq2_xxs": 2.3824,
+    "iq2_xs": 2.5882,
+    "iq2_s": 2.7403,
+    "iq2_m": 2.9294,
+    "iq3_xxs": 3.2548,
+    "iq3_xs": 3.4977,
+    "iq3_s": 3.6606,
+    "iq3_m": 3.7628,
 }
 HEADLINE = {"q4_k_m", "q8_0", "gguf-f16"}
 
@@ -229,7 +255,9 @@ def test_llama31_8b_q4_k_m_exact_bytes(llama8b: ModelSpec) -> None:
     q6 = 4096 * 128256 + 16 * (4096 * 1024 + 14336 * 4096)
     f32 = 65 * 4096
     assert [(t.type_name, t.params) for t in result.by_type] == [
-        ("Q4_K", 8_030_261_248 - q6 - f32), ("Q6_K", q6), ("F32", f32),
+        ("Q4_K", 8_030_261_248 - q6 - f32),
+        ("Q6_K", q6),
+        ("F32", f32),
     ]
     assert sum(t.bytes for t in result.by_type) + result.extra_bytes == result.total_bytes
     assert sum(t.params for t in result.by_type) == result.params
@@ -271,12 +299,14 @@ def test_tied_embedding_takes_the_output_rule() -> None:
 
 
 def test_rows_not_a_multiple_of_256_fall_back() -> None:
-    """Qwen2-0.5B's ffn_down rows (4864) are not whole 256-blocks: Q4_K -> Q5_0, Q6_K -> Q8_0."""
+    """Qwen2-0.5B's hidden size (896) is not whole 256-blocks: Q4_K -> Q5_0, Q6_K -> Q8_0 on those rows."""
     spec = reference_spec("qwen2-0.5b")
     types = {t.name: ty for t, ty in gguf_tensor_types(spec, "q4_k_m")}
-    assert types["blk.0.ffn_down.weight"] == "Q8_0"  # use_more_bits layer
-    assert types["blk.4.ffn_down.weight"] == "Q5_0"
-    assert types["blk.4.ffn_up.weight"] == "Q4_K"
+    assert types["blk.4.attn_q.weight"] == types["blk.4.ffn_up.weight"] == "Q5_0"
+    assert types["blk.0.attn_v.weight"] == "Q8_0"  # Q6_K in a use_more_bits layer, then the fallback
+    assert types["blk.0.ffn_down.weight"] == "Q6_K"  # rows of 4864 = 19 x 256 need no fallback
+    assert types["blk.4.ffn_down.weight"] == "Q4_K"
+    assert types["token_embd.weight"] == "Q8_0"  # tied head: the output rule's "row not whole blocks"
 
 
 def test_mixtral_eight_expert_rules() -> None:
@@ -295,9 +325,9 @@ def test_70b_attn_v_bump() -> None:
     """Llama-2-70B (80 layers, GQA) is llama.cpp's 70B type: Q4_K attn_v becomes Q5_K."""
     spec = reference_spec("llama-2-70b")
     types = {t.name: ty for t, ty in gguf_tensor_types(spec, "q4_k_m")}
-    assert not use_more_bits(4, 80)
-    assert types["blk.4.attn_v.weight"] == "Q5_K"
-    assert types["blk.4.ffn_down.weight"] == "Q4_K"
+    assert not use_more_bits(11, 80)
+    assert types["blk.11.attn_v.weight"] == "Q5_K"
+    assert types["blk.11.ffn_down.weight"] == "Q4_K"
 
 
 def test_mxfp4_moe_puts_experts_in_mxfp4() -> None:
@@ -336,7 +366,7 @@ def test_gptq_adds_g_idx(llama8b: ModelSpec) -> None:
     g_idx = 4 * sum(t.shape[0] for t in linear)
     gptq = weights_for_format(llama8b, "gptq-4bit-g128")
     awq = weights_for_format(llama8b, "awq-4bit-g128")
-    assert gptq.extra_bytes == g_idx == 4 * 32 * (4 * 4096 + 4096 + 2 * 4096 + 14336)
+    assert gptq.extra_bytes == g_idx == 4 * 32 * (6 * 4096 + 14336)
     assert gptq.total_bytes == awq.total_bytes + g_idx
 
 

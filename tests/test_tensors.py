@@ -32,7 +32,10 @@ def tiny(**changes: object) -> ModelSpec:
     """Two Llama-style layers: hidden 8, 2 query heads and 1 KV head of 4, gated MLP of 16, vocab 10."""
     attn = Attention(num_heads=2, num_kv_heads=1, head_dim=4, v_head_dim=4)
     fields: dict[str, object] = {
-        "name": "tiny", "model_type": "llama", "vocab_size": 10, "hidden_size": 8,
+        "name": "tiny",
+        "model_type": "llama",
+        "vocab_size": 10,
+        "hidden_size": 8,
         "stacks": (Stack("decoder", (LayerGroup(2, attn, mlp=MLP(16)),)),),
         "positional": Positional("rotary"),
     }
@@ -88,8 +91,10 @@ def test_tied_head_is_not_listed() -> None:
 def test_biases_and_norm_biases() -> None:
     """Biases are 1-D ``.bias`` tensors; a LayerNorm with bias has weight and bias."""
     attn = Attention(num_heads=2, num_kv_heads=2, head_dim=4, v_head_dim=4, qkv_bias=True, o_bias=True)
-    spec = tiny(stacks=(Stack("decoder", (LayerGroup(1, attn, mlp=MLP(16, gated=False, bias=True)),)),),
-                norm=Norm("layernorm", bias=True))
+    spec = tiny(
+        stacks=(Stack("decoder", (LayerGroup(1, attn, mlp=MLP(16, gated=False, bias=True)),)),),
+        norm=Norm("layernorm", bias=True),
+    )
     shapes = {t.name: t.shape for t in weight_tensors(spec)}
     assert shapes["blk.0.attn_q.bias"] == (8,)
     assert shapes["blk.0.attn_output.bias"] == (8,)
@@ -136,10 +141,19 @@ def test_bert_style_tables() -> None:
     """Learned positions, token types, embedding norm and pooler are listed and counted."""
     attn = Attention(num_heads=2, num_kv_heads=2, head_dim=4, v_head_dim=4, qkv_bias=True, o_bias=True)
     spec = tiny(
-        stacks=(Stack("encoder", (LayerGroup(1, attn, mlp=MLP(16, gated=False, bias=True), norm_placement="post"),),
-                      final_norm=False),),
+        stacks=(
+            Stack(
+                "encoder",
+                (LayerGroup(1, attn, mlp=MLP(16, gated=False, bias=True), norm_placement="post"),),
+                final_norm=False,
+            ),
+        ),
         positional=Positional("learned", max_position_embeddings=12),
-        norm=Norm("layernorm", bias=True), lm_head="none", token_type_vocab_size=2, embedding_norm=True, pooler=True,
+        norm=Norm("layernorm", bias=True),
+        lm_head="none",
+        token_type_vocab_size=2,
+        embedding_norm=True,
+        pooler=True,
     )
     shapes = {t.name: t.shape for t in weight_tensors(spec)}
     assert shapes["position_embd.weight"] == (8, 12)

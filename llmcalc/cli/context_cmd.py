@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
 
 from llmcalc.cli.gpus_cmd import gpus_file_option
 from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+from llmcalc.units import ByteUnits
 
 
 @click.command()
@@ -51,4 +54,4 @@ def context(model: str, context: int | None, bpw: str | None, quant: str | None,
     from llmcalc.render.common import make_console
     from llmcalc.render.context import context_view
 
-    make_console(width=width).print(context_view(report, units=units, chart=not no_chart))  # type: ignore[arg-type]
+    make_console(width=width).print(context_view(report, units=cast(ByteUnits, units), chart=not no_chart))

@@ -37,8 +37,16 @@ def quant(model: str | None, as_json: bool, presets_dirs: tuple[str, ...], width
     rows = [(f, weights_for_format(loaded.spec, f)) for f in formats]
     params = rows[0][1].params
     if as_json:
-        click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, "params": params,
-                          "formats": [{"family": f.family, "kind": f.kind, **to_jsonable(r)} for f, r in rows]}))
+        click.echo(
+            dumps(
+                {
+                    "model": loaded.spec.name,
+                    "source": loaded.source,
+                    "params": params,
+                    "formats": [{"family": f.family, "kind": f.kind, **to_jsonable(r)} for f, r in rows],
+                }
+            )
+        )
         return
     title = loaded.preset.display_name if loaded.preset else loaded.spec.name
     make_console(width=width).print(model_table(title, params, rows))

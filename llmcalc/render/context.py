@@ -39,12 +39,14 @@ def info_table(info: ContextInfo, *, units: ByteUnits) -> Table:
         offset = f" ({info.max_context:,} + offset {info.positional_offset})" if info.positional_offset else ""
         t.add_row("Position table rows", f"{info.positional_table_rows:,}{offset}")
     if info.relative_bias_params:
-        t.add_row("Relative position bias", f"{info.relative_bias_params:,} parameters (buckets x heads, summed over stacks)")
+        t.add_row("Relative position bias",
+                  f"{info.relative_bias_params:,} parameters (buckets x heads, summed over stacks)")
     if info.sliding_windows:
         t.add_row("Sliding windows", "; ".join(f"{w.window_tokens:,} tokens on {w.layers} layers"
                                                for w in info.sliding_windows))
-    t.add_row("KV cache per token", f"{info.kv_cache_bytes_per_token:,} B ({format_small_bytes(info.kv_cache_bytes_per_token, units)})"
-              f" at {info.kv_dtype}, engine {info.engine}, before window caps")
+    per_token = info.kv_cache_bytes_per_token
+    t.add_row("KV cache per token", f"{per_token:,} B ({format_small_bytes(per_token, units)}) at {info.kv_dtype}, "
+                                    f"engine {info.engine}, before window caps")
     return t
 
 
@@ -78,8 +80,11 @@ def curve_table(report: ContextReport, *, units: ByteUnits) -> Table:
     _, unit = byte_unit(units)
     title = (f"Memory against context: {report.weights_format} weights ({report.bits_per_weight:.2f} bpw), "
              f"KV {report.kv_dtype}, batch {report.batch_size}, engine {report.engine}")
-    t = table(title, caption=f"Sizes in {unit}. Weights and KV cache exact; activations and overhead estimated (~). "
-                      "* beyond the trained maximum.")
+    beyond = " * beyond the trained maximum." if any(p.beyond_max_context for p in report.series) else ""
+    usable = (f" Usable per GPU: {format_bytes(report.usable_bytes_per_gpu, units, label=False)}."
+              if report.usable_bytes_per_gpu is not None else "")
+    t = table(title, caption=f"Sizes in {unit}. Weights and KV cache exact; activations and overhead estimated (~)."
+                             + usable + beyond)
     t.min_width = len(title)
     columns = ["Context", "Weights", "KV cache", "Activations ~", "Overhead ~", "Total"]
     if report.gpu:
@@ -188,9 +193,8 @@ def summary_lines(report: ContextReport, *, units: ByteUnits) -> list[Text]:
     if g is not None and g.max_context is not None and g.context_tokens > g.max_context:
         if g.extra_positional_params:
             lines.append(Text(
-                f"At {g.context_tokens:,} tokens the position table needs {g.table_rows_needed:,} rows: "
-                f"+{g.extra_positional_params:,} parameters ({format_small_bytes(g.extra_positional_bytes, units)}), "
-                "not counted in the weights above."))
+                f"At {g.context_tokens:,} tokens: {g.table_rows_needed:,} table rows, +{g.extra_positional_params:,} "
+                f"parameters ({format_small_bytes(g.extra_positional_bytes, units)}) beyond the weights above."))
         if g.implied_rope_factor is not None:
             current = (f", now {g.current_rope_factor:g} over {g.original_max_context or g.max_context:,}"
                        if g.current_rope_factor is not None else ", none now")

@@ -1,0 +1,402 @@
+"""Sweeps: memory and fit over a grid of models x weight formats x context lengths x batch sizes x GPU sets.
+
+Each point of a sweep carries the numbers ``llmcalc memory`` gives for one model, format, context,
+batch and GPU set: weights, KV cache, activations, overhead and their total (one device's worth, as
+:func:`llmcalc.memory.estimate_memory` reports it), the per-GPU total on the set's GPU count, whether
+that fits (:func:`llmcalc.fit.check_fit`) and how many of that GPU are needed
+(:func:`llmcalc.fit.gpus_needed`). The numbers are equal, to the byte, to those functions' (a test
+checks a sample across engines, sliding windows, MLA and quantized KV caches).
+
+Speed comes from doing each piece of work once at the level of the grid it depends on, not from a
+second set of formulas:
+
+- per model: the spec, and per engine its :class:`~llmcalc.memory.EngineSettings` and the values each
+  decoder layer group caches per token (:func:`llmcalc.kvcache.kv_values_per_token`);
+- per model and format: the weight bytes (:func:`llmcalc.quant.weights_for_format` or ``weights_for_bpw``);
+- per model, engine and context: the cached token slots of each group (:meth:`EngineCache.cached_tokens`);
+- per model, engine, context and batch: the KV cache bytes (the rounding of :func:`llmcalc.kvcache.kv_cache`)
+  and :func:`llmcalc.memory.activation_estimate`;
+- per point: integer sums, the split over GPUs of :func:`llmcalc.fit.per_gpu` and the comparison with
+  :func:`llmcalc.fit.usable_bytes`.
+
+A grid larger than ``max_points`` (default 1,000,000) is refused unless forced, so that a typo in a
+grid file does not start an hour-long run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llmcalc.errors import ConfigError, UsageError
+from llmcalc.fit import TP_SIZES, usable_bytes
+from llmcalc.kvcache import KV_DTYPE_BYTES, caches_latent, kv_values_per_token, normalise_engine, normalise_kv_dtype
+from llmcalc.memory import EngineSettings, activation_estimate, engine_settings
+
+if TYPE_CHECKING:
+    from llmcalc.gpus import GPU
+    from llmcalc.spec import ModelSpec
+
+#: Grids with more points than this are refused unless forced (``--yes``, ``force=True``).
+DEFAULT_MAX_POINTS = 1_000_000
+
+#: The progress callback is called after every this many points (and once at the end).
+PROGRESS_EVERY = 8192
+
+#: Keys of a grid file, in the order they are documented.
+GRID_KEYS = ("models", "formats", "contexts", "batches", "gpus", "kv_dtype", "engine")
+
+_GPU_SET = re.compile(r"\s*(?:(\d+)\s*[x×*]\s*)?(\S.*?)\s*")
+_NUMBER = re.compile(r"\s*\d+(?:\.\d*)?\s*|\s*\.\d+\s*")
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The axes of a sweep; every point is one model, format, context, batch and GPU set.
+
+    ``formats`` holds weight-format names (``bf16``, ``q4_k_m``) or bits per weight written as
+    numbers (``"4"``, ``"4.5"``), as ``llmcalc memory --quant`` and ``--bpw`` take them. ``gpus``
+    holds ``(gpu name, count)`` pairs; with no GPU sets the points say nothing about fit. ``engine``
+    None chooses per format as ``llmcalc memory`` does (llama.cpp for GGUF file types, else hf).
+    """
+
+    models: tuple[str, ...] = ()
+    formats: tuple[str, ...] = ("bf16",)
+    contexts: tuple[int, ...] = (4096,)
+    batches: tuple[int, ...] = (1,)
+    gpus: tuple[tuple[str, int], ...] = ()
+    kv_dtype: str = "f16"
+    engine: str | None = None
+
+    @property
+    def size(self) -> int:
+        """Points in the grid: the product of the axis lengths (a grid with no GPU sets counts one)."""
+        return (len(self.models) * len(self.formats) * len(self.contexts) * len(self.batches)
+                * max(1, len(self.gpus)))
+
+    @classmethod
+    def from_mapping(cls, data: object, *, source: str, base: Grid | None = None) -> Grid:
+        """A grid from a parsed grid file (or options), each key replacing the same axis of ``base``.
+
+        Lists may also be given as one value or a comma-separated string (``contexts: 4096, 8192``).
+        Every problem is reported at once, prefixed by ``source``.
+        """
+        base = base or cls()
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{source}: a grid must be a mapping with the keys {', '.join(GRID_KEYS)}")
+        problems = [f"unknown key '{k}' (known: {', '.join(GRID_KEYS)})" for k in data if k not in GRID_KEYS]
+        values: dict[str, object] = {}
+        if "models" in data:
+            values["models"] = _names(data["models"], "models", problems)
+        if "formats" in data:
+            values["formats"] = _formats(data["formats"], problems)
+        for key in ("contexts", "batches"):
+            if key in data:
+                values[key] = _positive_ints(data[key], key, problems)
+        if "gpus" in data:
+            values["gpus"] = _gpu_sets(data["gpus"], problems)
+        for key, normalise in (("kv_dtype", normalise_kv_dtype), ("engine", normalise_engine)):
+            raw = data.get(key)
+            if key not in data or (key == "engine" and raw is None):
+                continue
+            if not isinstance(raw, str):
+                problems.append(f"{key} must be a name, got {raw!r}")
+                continue
+            try:
+                values[key] = normalise(raw)
+            except UsageError as exc:
+                problems.append(f"{key}: {exc}")
+        if problems:
+            raise ConfigError(f"{source}: " + "; ".join(problems))
+        merged = {name: values.get(name, getattr(base, name)) for name in GRID_KEYS}
+        return cls(**merged)  # type: ignore[arg-type]  # each value validated above
+
+
+def _items(raw: object) -> list[object]:
+    """One value, a list, or a comma-separated string -> a list of values."""
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(raw, (list, tuple)):
+        return list(raw)
+    return [raw]
+
+
+def _names(raw: object, key: str, problems: list[str]) -> tuple[str, ...]:
+    items = _items(raw)
+    bad = [v for v in items if not isinstance(v, str) or not v.strip()]
+    if bad or not items:
+        problems.append(f"{key} must be a list of names, got {raw!r}")
+        return ()
+    return tuple(str(v).strip() for v in items)
+
+
+def _formats(raw: object, problems: list[str]) -> tuple[str, ...]:
+    items = _items(raw)
+    out: list[str] = []
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)) or (isinstance(v, (int, float)) and v <= 0):
+            problems.append(f"formats: {v!r} is neither a format name nor a positive bits per weight")
+        else:
+            out.append(str(v).strip())
+    if not items:
+        problems.append("formats must list at least one format")
+    return tuple(out)
+
+
+def _positive_ints(raw: object, key: str, problems: list[str]) -> tuple[int, ...]:
+    out: list[int] = []
+    items = _items(raw)
+    for v in items:
+        value = int(v) if isinstance(v, str) and v.strip().isdigit() else v
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"{key}: {v!r} is not a positive whole number")
+        else:
+            out.append(value)
+    if not items:
+        problems.append(f"{key} must list at least one value")
+    return tuple(out)
+
+
+def _gpu_sets(raw: object, problems: list[str]) -> tuple[tuple[str, int], ...]:
+    out: list[tuple[str, int]] = []
+    for v in _items(raw):
+        match = _GPU_SET.fullmatch(v) if isinstance(v, str) else None
+        if match is None or (match.group(1) is not None and int(match.group(1)) < 1):
+            problems.append(f"gpus: {v!r} is not a GPU or a count x GPU (h100, 8xh100)")
+            continue
+        out.append((match.group(2), int(match.group(1) or 1)))
+    return tuple(out)
+
+
+def parse_list(text: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``: how the sweep options take several values."""
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def is_bits_per_weight(fmt: str) -> bool:
+    """True for a format written as a number of bits per weight (``4``, ``4.5``), not a name."""
+    return bool(_NUMBER.fullmatch(fmt))
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point of a sweep.
+
+    ``weights_bytes`` and ``kv_cache_bytes`` are exact, ``activation_bytes`` and ``overhead_bytes``
+    estimates, and ``total_bytes`` their sum for the whole model on one device, as ``llmcalc memory``
+    reports it. ``per_gpu_bytes`` is one GPU's share on ``num_gpus`` GPUs, ``fits`` whether that is
+    within the GPU's usable memory, ``gpus_needed`` the smallest tensor-parallel size (1, 2, 4 ... 64)
+    that fits, None when not even 64 do. ``gpu``, ``num_gpus``, ``fits`` and ``gpus_needed`` are None
+    in a grid without GPU sets.
+    """
+
+    model: str
+    format: str
+    engine: str
+    context_tokens: int
+    batch_size: int
+    gpu: str | None
+    num_gpus: int | None
+    weights_bytes: int
+    kv_cache_bytes: int
+    activation_bytes: int
+    overhead_bytes: int
+    total_bytes: int
+    per_gpu_bytes: int
+    fits: bool | None
+    gpus_needed: int | None
+
+
+#: Column order of CSV and JSON output: the fields of :class:`SweepPoint`.
+POINT_FIELDS: tuple[str, ...] = tuple(SweepPoint.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class _ModelEngine:
+    """What one model costs on one engine before a context, batch or format is chosen."""
+
+    settings: EngineSettings
+    groups: tuple[tuple[int, int | None], ...]  # (layers x values per token, sliding window) per decoder group
+    cross_values: int  # cross-attention values per encoder token, all decoder layers
+    latent: bool
+    kv_heads: int
+    #: [context index][batch index] -> (kv cache bytes, activation bytes)
+    table: list[list[tuple[int, int]]] = field(default_factory=list)
+
+
+def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _ModelEngine:
+    """Per-engine constants of a model, then its KV cache and activations for every context and batch.
+
+    The KV cache follows :func:`llmcalc.kvcache.kv_cache`: ``sum(count x values x cached_tokens)``
+    values per sequence, times the batch, times the bytes per value, rounded up once per part.
+    """
+    engine = settings.engine
+    stack = spec.decoder
+    groups: list[tuple[int, int | None]] = []
+    cross = 0
+    latent = False
+    if stack is not None:
+        for g in stack.groups:
+            latent = latent or caches_latent(g.attention, engine)
+            groups.append((g.count * kv_values_per_token(g.attention, engine=engine), g.attention.sliding_window))
+            if g.cross_attention is not None:
+                cross += g.count * kv_values_per_token(g.cross_attention, engine=engine)
+    per_value = KV_DTYPE_BYTES[grid.kv_dtype]
+    num, den = per_value.numerator, per_value.denominator
+    cache = settings.cache
+    table = []
+    for ctx in grid.contexts:
+        self_values = sum(values * cache.cached_tokens(ctx, window) for values, window in groups)
+        cross_values = cross * ctx
+        row = []
+        for batch in grid.batches:
+            kv = -(-self_values * batch * num // den) + -(-cross_values * batch * num // den)
+            act = activation_estimate(spec, context_tokens=ctx, batch_size=batch, settings=settings).total_bytes
+            row.append((kv, act))
+        table.append(row)
+    return _ModelEngine(settings, tuple(groups), cross, latent, spec.num_key_value_heads, table)
+
+
+def _weights_bytes(spec: ModelSpec, fmt: str) -> int:
+    from llmcalc.quant import get_format, weights_for_bpw, weights_for_format
+
+    if is_bits_per_weight(fmt):
+        return weights_for_bpw(spec, fmt.strip()).total_bytes
+    return weights_for_format(spec, get_format(fmt)).total_bytes
+
+
+def _engine_for(grid: Grid, fmt: str) -> str:
+    if grid.engine is not None:
+        return grid.engine
+    if is_bits_per_weight(fmt):
+        return "hf"
+    from llmcalc.report import choose_engine
+
+    return normalise_engine(choose_engine(None, fmt)[0])
+
+
+def check_size(grid: Grid, *, max_points: int = DEFAULT_MAX_POINTS, force: bool = False) -> None:
+    """Refuse a grid of more than ``max_points`` points unless ``force``."""
+    if grid.size > max_points and not force:
+        raise UsageError(
+            f"the grid has {grid.size:,} points, more than the limit of {max_points:,}; "
+            "pass --yes (force=True) to run it anyway, or raise --max-points"
+        )
+
+
+def sweep(
+    grid: Grid,
+    *,
+    specs: Mapping[str, ModelSpec] | None = None,
+    gpus: Mapping[str, GPU] | None = None,
+    presets_dirs: Iterable[str | Path] = (),
+    gpus_files: Iterable[str | Path] = (),
+    settings_overrides: Mapping[str, object] | None = None,
+    max_points: int = DEFAULT_MAX_POINTS,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[SweepPoint]:
+    """Every point of ``grid``, in order: models, then formats, contexts, batches and GPU sets.
+
+    Models are loaded with :func:`llmcalc.loading.load_model` and GPUs looked up with
+    :func:`llmcalc.gpus.get_gpu` unless ``specs`` / ``gpus`` give them by the names the grid uses.
+    Everything is resolved, and a grid over ``max_points`` refused, before the first point is
+    yielded, so a bad name fails at once. ``progress(done, total)`` is called every
+    :data:`PROGRESS_EVERY` points and at the end.
+    """
+    check_size(grid, max_points=max_points, force=force)
+    if not grid.models:
+        raise UsageError("the grid names no models; give --models or 'models:' in the grid file")
+    from llmcalc.gpus import get_gpu
+    from llmcalc.loading import load_model
+
+    model_specs = [(specs or {}).get(m) or load_model(m, presets_dirs=presets_dirs).spec for m in grid.models]
+    gpu_sets = [((gpus or {}).get(name) or get_gpu(name, extra_files=gpus_files), count) for name, count in grid.gpus]
+    engines = {fmt: _engine_for(grid, fmt) for fmt in grid.formats}
+    settings = {e: engine_settings(e, **(settings_overrides or {})) for e in set(engines.values())}
+    weights = [[_weights_bytes(spec, fmt) for fmt in grid.formats] for spec in model_specs]
+    return _points(grid, model_specs, gpu_sets, engines, settings, weights, progress)
+
+
+def _points(
+    grid: Grid,
+    model_specs: Sequence[ModelSpec],
+    gpu_sets: Sequence[tuple[GPU, int]],
+    engines: Mapping[str, str],
+    settings: Mapping[str, EngineSettings],
+    weights: Sequence[Sequence[int]],
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[SweepPoint]:
+    total_points = grid.size
+    done = 0
+    ceil = math.ceil
+    contexts = list(enumerate(grid.contexts))
+    batches = list(enumerate(grid.batches))
+    point = SweepPoint
+    # (gpu name, count, usable bytes) per GPU set and engine; None stands for "no GPU set".
+    usable = {e: [(gpu.name, count, usable_bytes(gpu, s)) for gpu, count in gpu_sets] for e, s in settings.items()}
+    for spec, model_weights in zip(model_specs, weights):
+        per_engine: dict[str, _ModelEngine] = {}
+        for fmt, w in zip(grid.formats, model_weights):
+            engine = engines[fmt]
+            me = per_engine.get(engine)
+            if me is None:
+                me = per_engine[engine] = _model_engine(spec, settings[engine], grid)
+            s = me.settings
+            base_over = s.cuda_context_bytes + s.cuda_graph_bytes
+            frac = s.allocator_reserve_fraction
+            nccl = s.multi_gpu_bytes
+            layer_split = engine == "llama.cpp"
+            latent = me.latent
+            kv_heads = me.kv_heads
+            sets = usable[engine]
+            name = spec.name
+            for ci, ctx in contexts:
+                row = me.table[ci]
+                for bi, batch in batches:
+                    kv, act = row[bi]
+                    # estimate_memory: one device, overhead_estimate(num_gpus=1)
+                    tensors = w + kv + act
+                    over = base_over + int(tensors * frac)
+                    total = tensors + over
+                    if not sets:
+                        yield point(name, fmt, engine, ctx, batch, None, None, w, kv, act, over, total, total,
+                                    None, None)
+                        done += 1
+                        if progress is not None and done % PROGRESS_EVERY == 0:
+                            progress(done, total_points)
+                        continue
+                    shares: dict[int, int] = {}
+
+                    def share(n: int) -> int:
+                        # fit.per_gpu: one GPU's weights, KV cache, activations and overhead on n GPUs
+                        found = shares.get(n)
+                        if found is None:
+                            if layer_split:
+                                kv_n = ceil(kv / n)
+                            elif latent:
+                                kv_n = kv
+                            else:
+                                kv_n = ceil(kv * ceil(kv_heads / n) / kv_heads)
+                            t = ceil(w / n) + kv_n + act
+                            found = shares[n] = t + base_over + int(t * frac) + (nccl if n > 1 else 0)
+                        return found
+
+                    needed_by_usable: dict[int, int | None] = {}
+                    for gpu_name, count, cap in sets:
+                        per = share(count)
+                        if cap in needed_by_usable:
+                            needed = needed_by_usable[cap]
+                        else:  # fit.gpus_needed: the smallest tensor-parallel size that fits
+                            needed = needed_by_usable[cap] = next((n for n in TP_SIZES if share(n) <= cap), None)
+                        yield point(name, fmt, engine, ctx, batch, gpu_name, count, w, kv, act, over, total, per,
+                                    per <= cap, needed)
+                        done += 1
+                        if progress is not None and done % PROGRESS_EVERY == 0:
+                            progress(done, total_points)
+    if progress is not None and done % PROGRESS_EVERY:
+        progress(done, total_points)
