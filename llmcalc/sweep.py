@@ -217,26 +217,42 @@ POINT_FIELDS: tuple[str, ...] = tuple(SweepPoint.__dataclass_fields__)
 
 @dataclass(frozen=True)
 class _ModelEngine:
-    """What one model costs on one engine before a context, batch or format is chosen."""
+    """What one model costs on one engine, for every context and batch of the grid."""
 
     settings: EngineSettings
-    groups: tuple[tuple[int, int | None], ...]  # (layers x values per token, sliding window) per decoder group
-    cross_values: int  # cross-attention values per encoder token, all decoder layers
     latent: bool
     kv_heads: int
-    #: [context index][batch index] -> (kv cache bytes, activation bytes)
-    table: list[list[tuple[int, int]]] = field(default_factory=list)
+    #: [context index][batch index] -> (KV cache bytes, activation bytes, KV bytes per GPU by TP size)
+    table: list[list[tuple[int, int, list[int]]]] = field(default_factory=list)
+
+    def kv_share(self, kv: int, n: int) -> int:
+        """One GPU's KV cache on ``n`` GPUs (:func:`llmcalc.fit.per_gpu`): split by layer (llama.cpp), by
+        KV head (a GPU holds ``ceil(n_kv / n)`` heads), or replicated (an MLA latent)."""
+        if self.settings.engine == "llama.cpp":
+            return math.ceil(kv / n)
+        if self.latent:
+            return kv
+        return math.ceil(kv * math.ceil(self.kv_heads / n) / self.kv_heads)
+
+    def share(self, weights: int, kv: int, act: int, n: int) -> int:
+        """One GPU's total on ``n`` GPUs: :func:`llmcalc.fit.per_gpu` with :func:`overhead_estimate`."""
+        s = self.settings
+        t = math.ceil(weights / n) + self.kv_share(kv, n) + act
+        return t + s.cuda_context_bytes + s.cuda_graph_bytes + int(t * s.allocator_reserve_fraction) + (
+            s.multi_gpu_bytes if n > 1 else 0)
 
 
 def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _ModelEngine:
-    """Per-engine constants of a model, then its KV cache and activations for every context and batch.
+    """A model's KV cache and activations on one engine for every context and batch of the grid.
 
-    The KV cache follows :func:`llmcalc.kvcache.kv_cache`: ``sum(count x values x cached_tokens)``
-    values per sequence, times the batch, times the bytes per value, rounded up once per part.
+    The KV cache is :func:`llmcalc.kvcache.kv_cache`'s sum, ``count x values per token x cached
+    tokens`` over the decoder's layer groups (plus cross-attention over ``context`` encoder tokens),
+    times the batch and the bytes per value, rounded up once per part; activations are
+    :func:`llmcalc.memory.activation_estimate` itself.
     """
     engine = settings.engine
     stack = spec.decoder
-    groups: list[tuple[int, int | None]] = []
+    groups: list[tuple[int, int | None]] = []  # (layers x values per token, sliding window)
     cross = 0
     latent = False
     if stack is not None:
@@ -248,7 +264,7 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
     per_value = KV_DTYPE_BYTES[grid.kv_dtype]
     num, den = per_value.numerator, per_value.denominator
     cache = settings.cache
-    table = []
+    me = _ModelEngine(settings, latent, spec.num_key_value_heads)
     for ctx in grid.contexts:
         self_values = sum(values * cache.cached_tokens(ctx, window) for values, window in groups)
         cross_values = cross * ctx
@@ -256,9 +272,9 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
         for batch in grid.batches:
             kv = -(-self_values * batch * num // den) + -(-cross_values * batch * num // den)
             act = activation_estimate(spec, context_tokens=ctx, batch_size=batch, settings=settings).total_bytes
-            row.append((kv, act))
-        table.append(row)
-    return _ModelEngine(settings, tuple(groups), cross, latent, spec.num_key_value_heads, table)
+            row.append((kv, act, [me.kv_share(kv, n) for n in TP_SIZES]))
+        me.table.append(row)
+    return me
 
 
 def _weights_bytes(spec: ModelSpec, fmt: str) -> int:
@@ -334,10 +350,10 @@ def _points(
     total_points = grid.size
     done = 0
     ceil = math.ceil
-    contexts = list(enumerate(grid.contexts))
-    batches = list(enumerate(grid.batches))
     point = SweepPoint
-    # (gpu name, count, usable bytes) per GPU set and engine; None stands for "no GPU set".
+    tp_sizes = TP_SIZES
+    tp_index = {n: i for i, n in enumerate(tp_sizes)}
+    # (gpu name, count, usable bytes) per GPU set and engine
     usable = {e: [(gpu.name, count, usable_bytes(gpu, s)) for gpu, count in gpu_sets] for e, s in settings.items()}
     for spec, model_weights in zip(model_specs, weights):
         per_engine: dict[str, _ModelEngine] = {}
@@ -349,16 +365,14 @@ def _points(
             s = me.settings
             base_over = s.cuda_context_bytes + s.cuda_graph_bytes
             frac = s.allocator_reserve_fraction
-            nccl = s.multi_gpu_bytes
-            layer_split = engine == "llama.cpp"
-            latent = me.latent
-            kv_heads = me.kv_heads
+            # fit.per_gpu and overhead_estimate, by tensor-parallel size: weights ceil(w / n), the KV cache's
+            # split (me.kv_share), overhead constants (NCCL buffers from 2 GPUs on)
+            w_tp = [ceil(w / n) for n in tp_sizes]
+            const_tp = [base_over + (s.multi_gpu_bytes if n > 1 else 0) for n in tp_sizes]
             sets = usable[engine]
             name = spec.name
-            for ci, ctx in contexts:
-                row = me.table[ci]
-                for bi, batch in batches:
-                    kv, act = row[bi]
+            for ctx, row in zip(grid.contexts, me.table):
+                for batch, (kv, act, kv_tp) in zip(grid.batches, row):
                     # estimate_memory: one device, overhead_estimate(num_gpus=1)
                     tensors = w + kv + act
                     over = base_over + int(tensors * frac)
@@ -370,29 +384,18 @@ def _points(
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total_points)
                         continue
-                    shares: dict[int, int] = {}
-
-                    def share(n: int) -> int:
-                        # fit.per_gpu: one GPU's weights, KV cache, activations and overhead on n GPUs
-                        found = shares.get(n)
-                        if found is None:
-                            if layer_split:
-                                kv_n = ceil(kv / n)
-                            elif latent:
-                                kv_n = kv
-                            else:
-                                kv_n = ceil(kv * ceil(kv_heads / n) / kv_heads)
-                            t = ceil(w / n) + kv_n + act
-                            found = shares[n] = t + base_over + int(t * frac) + (nccl if n > 1 else 0)
-                        return found
-
-                    needed_by_usable: dict[int, int | None] = {}
+                    tp_tensors = [a + b + act for a, b in zip(w_tp, kv_tp)]
+                    if frac:
+                        shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp)]
+                    else:
+                        shares = [t + c for t, c in zip(tp_tensors, const_tp)]
+                    needed_by_cap: dict[int, int | None] = {}
                     for gpu_name, count, cap in sets:
-                        per = share(count)
-                        if cap in needed_by_usable:
-                            needed = needed_by_usable[cap]
-                        else:  # fit.gpus_needed: the smallest tensor-parallel size that fits
-                            needed = needed_by_usable[cap] = next((n for n in TP_SIZES if share(n) <= cap), None)
+                        i = tp_index.get(count)
+                        per = shares[i] if i is not None else me.share(w, kv, act, count)
+                        needed = needed_by_cap.get(cap, 0)
+                        if needed == 0:  # fit.gpus_needed: the smallest tensor-parallel size that fits
+                            needed = needed_by_cap[cap] = next((n for n, x in zip(tp_sizes, shares) if x <= cap), None)
                         yield point(name, fmt, engine, ctx, batch, gpu_name, count, w, kv, act, over, total, per,
                                     per <= cap, needed)
                         done += 1
