@@ -93,7 +93,9 @@ def usable_bytes(gpu: GPU, settings: EngineSettings) -> int:
     return int(exposed * settings.gpu_memory_utilization)
 
 
-def check_fit(spec: ModelSpec, estimate: MemoryEstimate, gpu: GPU, num_gpus: int, settings: EngineSettings) -> FitResult:
+def check_fit(
+    spec: ModelSpec, estimate: MemoryEstimate, gpu: GPU, num_gpus: int, settings: EngineSettings
+) -> FitResult:
     """Whether ``estimate`` fits on ``num_gpus`` of ``gpu``, and with how much headroom."""
     share = per_gpu(spec, estimate, num_gpus, settings)
     usable = usable_bytes(gpu, settings)

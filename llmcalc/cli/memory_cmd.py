@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import click
 
 from llmcalc.cli.gpus_cmd import gpus_file_option
@@ -17,7 +19,8 @@ def _split_bpw(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
 @click.argument("model", required=False)
 @click.option("--bpw", multiple=True, callback=_split_bpw, metavar="BITS[,BITS...]",
               help="Bits per weight, applied to every parameter; several give one column each (--bpw 16,8,4).")
-@click.option("--quant", metavar="NAME", help="A named weight format (`llmcalc quant` lists them), e.g. Q4_K_M, nf4, fp8.")
+@click.option("--quant", metavar="NAME",
+              help="A named weight format (`llmcalc quant` lists them), e.g. Q4_K_M, nf4, fp8.")
 @click.option("--context", "context", type=click.IntRange(min=1), metavar="TOKENS",
               help="Context length per sequence.  [default: 4096, or the model's maximum if smaller]")
 @click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in flight.")
@@ -31,7 +34,8 @@ def _split_bpw(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
 @click.option("--gpu-memory-utilization", type=click.FloatRange(0, 1, min_open=True), metavar="FRACTION",
               help="vLLM's share of each GPU's memory.  [default: 0.92]")
 @click.option("--max-context", "solve_context", is_flag=True, help="Find the largest context that fits (needs --gpu).")
-@click.option("--max-batch", "solve_batch", is_flag=True, help="Find the largest batch that fits at --context (needs --gpu).")
+@click.option("--max-batch", "solve_batch", is_flag=True,
+              help="Find the largest batch that fits at --context (needs --gpu).")
 @click.option("--best-quant", "solve_quant", is_flag=True,
               help="Find the highest-quality named format that fits (needs --gpu).")
 @units_option
@@ -56,15 +60,16 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
     if gpu_memory_utilization is not None:
         overrides["gpu_memory_utilization"] = gpu_memory_utilization
     device = get_gpu(gpu, extra_files=gpus_files) if gpu else None
-    kwargs = dict(bpws=bpw, quant=quant, context_tokens=context, batch_size=batch, kv_dtype=kv_dtype, engine=engine,
-                  gpu=device, num_gpus=num_gpus, solve_context=solve_context, solve_batch=solve_batch,
-                  solve_quant=solve_quant, quality_order=QUALITY_ORDER, settings_overrides=overrides)
+    run = partial(memory_report, bpws=bpw, quant=quant, context_tokens=context, batch_size=batch,
+                  kv_dtype=kv_dtype, engine=engine, gpu=device, num_gpus=num_gpus, solve_context=solve_context,
+                  solve_batch=solve_batch, solve_quant=solve_quant, quality_order=QUALITY_ORDER,
+                  settings_overrides=overrides)
     if model is None:
         from llmcalc.importers.presets import all_preset_paths, load_preset_file
         from llmcalc.loading import LoadedModel
 
         loaded_all = [load_preset_file(p) for p in all_preset_paths(extra_dirs=presets_dirs)]
-        reports = [memory_report(LoadedModel(p.spec, str(p.path), "preset", p), **kwargs) for p in loaded_all]
+        reports = [run(LoadedModel(p.spec, str(p.path), "preset", p)) for p in loaded_all]
         if as_json:
             click.echo(dumps(reports))
             return
@@ -75,7 +80,7 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
         return
     from llmcalc.loading import load_model
 
-    report = memory_report(load_model(model, presets_dirs=presets_dirs), **kwargs)
+    report = run(load_model(model, presets_dirs=presets_dirs))
     for message in report.warnings:
         warn(message)
     if as_json:

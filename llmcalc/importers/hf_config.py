@@ -15,6 +15,7 @@ Llama-style fields is counted as a Llama-style decoder, and the assumptions are 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from llmcalc.errors import SpecError
@@ -177,46 +178,17 @@ def _layer_windows(f: Fields, n_layers: int, default_types: list[str] | None) ->
     return [window if t in ("sliding_attention", "chunked_attention") else None for t in types]
 
 
-def _groups(
-    n_layers: int,
-    make: Callable[[int], LayerGroup],
-) -> tuple[LayerGroup, ...]:
-    """Merge consecutive identical layers ``make(i)`` into counted groups."""
-    groups: list[LayerGroup] = []
+def _groups(n_layers: int, make: Callable[[int], LayerGroup]) -> tuple[LayerGroup, ...]:
+    """The layers ``make(0) ... make(n - 1)`` as counted groups of identical layers.
+
+    Identical layers need not be consecutive (Gemma 2 alternates sliding and full attention), so
+    they are merged by value, in order of first appearance.
+    """
+    counts: dict[LayerGroup, int] = {}
     for i in range(n_layers):
         layer = make(i)
-        if groups and _same(groups[-1], layer):
-            last = groups[-1]
-            groups[-1] = LayerGroup(
-                count=last.count + 1,
-                attention=last.attention,
-                mlp=last.mlp,
-                moe=last.moe,
-                cross_attention=last.cross_attention,
-                norm_placement=last.norm_placement,
-            )
-        else:
-            groups.append(layer)
-    # Identical layers need not be consecutive (Gemma 2 alternates): merge by value.
-    merged: dict[tuple[Any, ...], LayerGroup] = {}
-    for g in groups:
-        key = (g.attention, g.mlp, g.moe, g.cross_attention, g.norm_placement)
-        if key in merged:
-            prev = merged[key]
-            merged[key] = LayerGroup(g.count + prev.count, g.attention, g.mlp, g.moe, g.cross_attention, g.norm_placement)
-        else:
-            merged[key] = g
-    return tuple(merged.values())
-
-
-def _same(a: LayerGroup, b: LayerGroup) -> bool:
-    return (a.attention, a.mlp, a.moe, a.cross_attention, a.norm_placement) == (
-        b.attention,
-        b.mlp,
-        b.moe,
-        b.cross_attention,
-        b.norm_placement,
-    )
+        counts[layer] = counts.get(layer, 0) + 1
+    return tuple(replace(layer, count=n) for layer, n in counts.items())
 
 
 def _decoder_spec(
@@ -511,8 +483,6 @@ def _gpt_oss(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _with_attention(spec: ModelSpec, **changes: Any) -> ModelSpec:
-    from dataclasses import replace
-
     stacks = tuple(
         replace(s, groups=tuple(replace(g, attention=replace(g.attention, **changes)) for g in s.groups))
         for s in spec.stacks
