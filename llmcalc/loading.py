@@ -119,7 +119,8 @@ def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> L
             "a .gguf file, a YAML preset or a folder"
         )
     text = str(ref)
-    if isinstance(ref, Path) or any(sep in text for sep in ("/", "\\")) and text.endswith(_FILE_SUFFIXES):
+    looks_like_path = any(sep in text for sep in ("/", "\\")) and text.endswith(_FILE_SUFFIXES)
+    if isinstance(ref, Path) or looks_like_path:
         raise ConfigError(f"{ref}: no such file")
     if is_repo_id(text):
         snapshot = resolve_repo(text)

@@ -338,6 +338,18 @@ def sweep(
     return _points(grid, model_specs, gpu_sets, engines, settings, weights, progress)
 
 
+def _point(*values: object) -> SweepPoint:
+    """A :class:`SweepPoint` from its field values in order, built without the frozen ``__init__``.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, 15 calls that
+    cost as much as the rest of a point's arithmetic; filling the instance dictionary in one step
+    makes an equal object (same fields, ``==``, ``hash`` and ``repr``) in half the time.
+    """
+    p = object.__new__(SweepPoint)
+    object.__setattr__(p, "__dict__", dict(zip(POINT_FIELDS, values, strict=True)))
+    return p
+
+
 def _points(
     grid: Grid,
     model_specs: Sequence[ModelSpec],
@@ -350,14 +362,14 @@ def _points(
     total_points = grid.size
     done = 0
     ceil = math.ceil
-    point = SweepPoint
+    point, new, set_dict = SweepPoint, object.__new__, object.__setattr__
     tp_sizes = TP_SIZES
     tp_index = {n: i for i, n in enumerate(tp_sizes)}
     # (gpu name, count, usable bytes) per GPU set and engine
     usable = {e: [(gpu.name, count, usable_bytes(gpu, s)) for gpu, count in gpu_sets] for e, s in settings.items()}
-    for spec, model_weights in zip(model_specs, weights):
+    for spec, model_weights in zip(model_specs, weights, strict=True):
         per_engine: dict[str, _ModelEngine] = {}
-        for fmt, w in zip(grid.formats, model_weights):
+        for fmt, w in zip(grid.formats, model_weights, strict=True):
             engine = engines[fmt]
             me = per_engine.get(engine)
             if me is None:
@@ -371,33 +383,41 @@ def _points(
             const_tp = [base_over + (s.multi_gpu_bytes if n > 1 else 0) for n in tp_sizes]
             sets = usable[engine]
             name = spec.name
-            for ctx, row in zip(grid.contexts, me.table):
-                for batch, (kv, act, kv_tp) in zip(grid.batches, row):
+            for ctx, row in zip(grid.contexts, me.table, strict=True):
+                for batch, (kv, act, kv_tp) in zip(grid.batches, row, strict=True):
                     # estimate_memory: one device, overhead_estimate(num_gpus=1)
                     tensors = w + kv + act
                     over = base_over + int(tensors * frac)
                     total = tensors + over
                     if not sets:
-                        yield point(name, fmt, engine, ctx, batch, None, None, w, kv, act, over, total, total,
-                                    None, None)
+                        yield _point(name, fmt, engine, ctx, batch, None, None, w, kv, act, over, total, total,
+                                     None, None)
                         done += 1
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total_points)
                         continue
-                    tp_tensors = [a + b + act for a, b in zip(w_tp, kv_tp)]
+                    tp_tensors = [a + b + act for a, b in zip(w_tp, kv_tp, strict=True)]
                     if frac:
-                        shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp)]
+                        shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp, strict=True)]
                     else:
-                        shares = [t + c for t, c in zip(tp_tensors, const_tp)]
+                        shares = [t + c for t, c in zip(tp_tensors, const_tp, strict=True)]
                     needed_by_cap: dict[int, int | None] = {}
                     for gpu_name, count, cap in sets:
                         i = tp_index.get(count)
                         per = shares[i] if i is not None else me.share(w, kv, act, count)
                         needed = needed_by_cap.get(cap, 0)
                         if needed == 0:  # fit.gpus_needed: the smallest tensor-parallel size that fits
-                            needed = needed_by_cap[cap] = next((n for n, x in zip(tp_sizes, shares) if x <= cap), None)
-                        yield point(name, fmt, engine, ctx, batch, gpu_name, count, w, kv, act, over, total, per,
-                                    per <= cap, needed)
+                            fitting = (n for n, x in zip(tp_sizes, shares, strict=True) if x <= cap)
+                            needed = needed_by_cap[cap] = next(fitting, None)
+                        # _point(...), inlined: this line runs once per point
+                        p = new(point)
+                        set_dict(p, "__dict__", {
+                            "model": name, "format": fmt, "engine": engine, "context_tokens": ctx,
+                            "batch_size": batch, "gpu": gpu_name, "num_gpus": count, "weights_bytes": w,
+                            "kv_cache_bytes": kv, "activation_bytes": act, "overhead_bytes": over,
+                            "total_bytes": total, "per_gpu_bytes": per, "fits": per <= cap, "gpus_needed": needed,
+                        })
+                        yield p
                         done += 1
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total_points)

@@ -1,0 +1,155 @@
+"""``llmcalc sweep``: memory and fit over a grid of models, formats, contexts, batches and GPU sets."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from llmcalc.cli.gpus_cmd import gpus_file_option
+from llmcalc.cli.options import presets_dir_option, width_option
+
+#: Grids of at least this many points show a progress bar (on a terminal).
+PROGRESS_MIN_POINTS = 50_000
+
+#: Width of a table written to a file with --output (a terminal uses its own width).
+FILE_TABLE_WIDTH = 200
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _axis(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
+    return click.option(f"--{name}", multiple=True, metavar=metavar, help=f"{help} Comma-separated or repeated.")
+
+
+@click.command()
+@_axis("models", "NAME[,NAME...]", "Models: preset names or aliases, YAML presets, config.json files or folders.")
+@_axis("formats", "FMT[,FMT...]", "Weight formats (bf16, fp8, q4_k_m ...) or bits per weight (4, 4.5).")
+@_axis("contexts", "TOKENS[,TOKENS...]", "Context lengths per sequence.")
+@_axis("batches", "N[,N...]", "Batch sizes (sequences in flight).")
+@_axis("gpus", "GPU[,GPU...]", "GPU sets: h100 (one), 8xh100 (eight).")
+@click.option("--grid", "grid_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="A YAML grid with the keys models, formats, contexts, batches, gpus, kv_dtype, engine; "
+                   "options given as well replace its keys.")
+@click.option("--engine", metavar="NAME", help="Inference engine: hf, vllm, llama.cpp.  "
+                                                "[default: llama.cpp for GGUF formats, else hf]")
+@click.option("--kv-dtype", metavar="TYPE", help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.  [default: f16]")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output: a table, CSV (bytes as integers) or a JSON array.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+              help="Write to FILE (replaced only once the sweep has finished) instead of stdout.")
+@click.option("--max-points", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Refuse larger grids unless --yes (on a terminal, ask).")
+@click.option("--yes", "-y", is_flag=True, help="Run a grid larger than --max-points without asking.")
+@click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
+              help="Table sizes in GiB (2^30 bytes) or GB (10^9 bytes).")
+@presets_dir_option
+@gpus_file_option
+@width_option
+def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str, ...], batches: tuple[str, ...],
+          gpus: tuple[str, ...], grid_file: str | None, engine: str | None, kv_dtype: str | None,
+          output_format: str, output: str | None, max_points: int, yes: bool, units: str,
+          presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
+    """Memory and fit for every combination of models, formats, contexts, batches and GPU sets.
+
+    Each row: weights, KV cache and total (one device), the per-GPU total on the GPUs of the set,
+    whether it fits and how many of that GPU are needed.
+
+    \b
+    llmcalc sweep --models llama-2-7b,mixtral --formats bf16,q4_k_m --contexts 4096,32768 --gpus h100,2xh100
+    llmcalc sweep --grid grid.yaml --format csv -o sweep.csv
+    """
+    from llmcalc.sweep import sweep as run_sweep
+
+    axes = {"models": models, "formats": formats, "contexts": contexts, "batches": batches, "gpus": gpus}
+    grid = _grid(grid_file, {**{k: ",".join(v) for k, v in axes.items() if v}, "kv_dtype": kv_dtype, "engine": engine})
+    force = yes or _confirmed(grid.size, max_points)
+    show_bar = grid.size >= PROGRESS_MIN_POINTS and _is_terminal(sys.stderr) and (
+        output is not None or _is_terminal(sys.stdout))
+    with _progress(grid.size, show_bar) as progress:
+        points = run_sweep(grid, presets_dirs=presets_dirs, gpus_files=gpus_files, max_points=max_points,
+                           force=force, progress=progress)
+        with _destination(output) as out:
+            _write(points, out, output_format, units, width or (FILE_TABLE_WIDTH if output else None))
+
+
+def _grid(path: str | None, options: dict[str, str | None]) -> Any:
+    """The grid file's axes (when given), each replaced by the same option when that is given."""
+    from llmcalc.importers.files import read_yaml
+    from llmcalc.sweep import Grid
+
+    grid = Grid.from_mapping(read_yaml(Path(path)), source=path) if path else Grid()
+    given = {k: v for k, v in options.items() if v is not None}
+    return Grid.from_mapping(given, source="options", base=grid) if given else grid
+
+
+def _confirmed(size: int, max_points: int) -> bool:
+    """Over the limit on a terminal: ask (no aborts). Elsewhere False, and the sweep refuses the grid."""
+    if size <= max_points or not _is_terminal(sys.stdin):
+        return False
+    click.confirm(f"The grid has {size:,} points, more than --max-points {max_points:,}. Run it?", abort=True,
+                  err=True)
+    return True
+
+
+def _progress(total: int, show: bool) -> Any:
+    if not show:
+        return nullcontext(None)
+    from llmcalc.render.sweep import progress_bar
+
+    return progress_bar(total, file=sys.stderr)
+
+
+@contextmanager
+def _destination(output: str | None) -> Iterator[IO[str]]:
+    """stdout, or a temporary file beside ``output`` renamed over it once everything is written."""
+    if output is None:
+        yield sys.stdout
+        return
+    target = Path(output)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+        os.chmod(tmp, _file_mode(target))  # mkstemp makes the file private (0600)
+        os.replace(tmp, target)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _file_mode(target: Path) -> int:
+    """The replaced file's permissions, or a new file's (0666 less the umask)."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, width: int | None) -> None:
+    from llmcalc.render import sweep as render
+
+    if output_format == "csv":
+        render.write_csv(points, out)
+    elif output_format == "json":
+        render.write_json(points, out)
+    else:
+        from llmcalc.render.common import make_console
+
+        make_console(width=width, file=out).print(render.sweep_table(points, units=units))

@@ -1,0 +1,100 @@
+"""Output of ``llmcalc sweep``: a table, CSV or JSON lines of points, and the progress bar.
+
+CSV and JSON carry every :class:`~llmcalc.sweep.SweepPoint` field with bytes as exact integers; the
+table shows sizes in GiB or GB. rich is imported only by the table and the progress bar, so a CSV
+sweep does not pay for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING
+
+from llmcalc.sweep import POINT_FIELDS, SweepPoint, is_bits_per_weight
+from llmcalc.units import ByteUnits, byte_unit, format_bytes
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_csv(points: Iterable[SweepPoint], out: IO[str]) -> int:
+    """A header row of field names, then one row per point (true/false for fits, empty for none); returns rows."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(POINT_FIELDS)
+    n = 0
+    for p in points:
+        writer.writerow([_csv_value(v) for v in vars(p).values()])
+        n += 1
+    return n
+
+
+def write_json(points: Iterable[SweepPoint], out: IO[str]) -> int:
+    """A JSON array of point objects, one per line, written as the points come; returns the count."""
+    n = 0
+    out.write("[")
+    for p in points:
+        out.write(",\n" if n else "\n")
+        out.write(json.dumps(vars(p)))
+        n += 1
+    out.write("\n]\n" if n else "]\n")
+    return n
+
+
+def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Table:
+    """One row per point: model, format, engine, context, batch, GPUs, sizes, fit and GPUs needed."""
+    from rich.text import Text
+
+    from llmcalc.render.common import table
+
+    _, unit = byte_unit(units)
+    t = table(caption=f"Sizes in {unit}. Total: whole model on one device; per GPU: on the GPUs shown. "
+                      "Weights and KV cache exact, the rest estimated.")
+    for name in ("Model", "Format", "Engine"):
+        t.add_column(name)
+    for name in ("Context", "Batch"):
+        t.add_column(name, justify="right")
+    t.add_column("GPUs")
+    for name in ("Weights", "KV cache", "Total", "Per GPU"):
+        t.add_column(f"{name} ({unit})", justify="right")
+    t.add_column("Fits")
+    t.add_column("Needed", justify="right")
+
+    def b(n: int) -> str:
+        return format_bytes(n, units, label=False)
+
+    for p in points:
+        fits = "-" if p.fits is None else Text("yes", style="green") if p.fits else Text("no", style="red")
+        needed = "-" if p.gpu is None else str(p.gpus_needed) if p.gpus_needed is not None else "> 64"
+        fmt = f"{p.format} bpw" if is_bits_per_weight(p.format) else p.format
+        t.add_row(p.model, fmt, p.engine, f"{p.context_tokens:,}", f"{p.batch_size:,}",
+                  f"{p.num_gpus} x {p.gpu}" if p.gpu else "-", b(p.weights_bytes), b(p.kv_cache_bytes),
+                  b(p.total_bytes), b(p.per_gpu_bytes) if p.gpu else "-", fits, needed)
+    return t
+
+
+@contextmanager
+def progress_bar(total: int, *, file: IO[str]) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on ``file`` (a terminal); yields the callback :func:`llmcalc.sweep.sweep` takes."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = Console(file=file)
+    columns = (TextColumn("Sweeping"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("sweep", total=total)
+
+        def update(done: int, total_points: int) -> None:
+            bar.update(task, completed=done, total=total_points)
+
+        yield update
