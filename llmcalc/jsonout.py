@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import json
-from pathlib import Path
+import os
 from typing import Any
 
 
@@ -16,10 +15,13 @@ def to_jsonable(value: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     return value
 
 
 def dumps(value: Any) -> str:
+    """Indented JSON of :func:`to_jsonable` (json is imported here: a table never needs it)."""
+    import json
+
     return json.dumps(to_jsonable(value), indent=2)

@@ -8,24 +8,27 @@ found by :mod:`llmcalc.importers.hf_cache`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmcalc.errors import ConfigError, PresetError
 from llmcalc.importers.files import read_json, read_yaml
-from llmcalc.importers.hf_cache import is_repo_id, resolve_repo
 from llmcalc.importers.hf_config import spec_from_hf_config
 from llmcalc.importers.presets import Preset, load_preset, preset_from_mapping
 from llmcalc.spec import ModelSpec
 
-# The safetensors and GGUF readers are imported where they are used: a preset lookup never needs them,
-# and start-up time is what `llmcalc params NAME` feels.
+if TYPE_CHECKING:
+    from pathlib import Path
+
+# The safetensors and GGUF readers, the Hugging Face cache lookup and pathlib itself are imported where
+# they are used: a preset lookup needs none of them, and start-up time is what `llmcalc params NAME`
+# feels (benchmarks/bench.py).
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredWeights:
     """What real model files hold: exact bytes on disk per storage dtype and the parameters they represent.
 
@@ -43,7 +46,7 @@ class StoredWeights:
         return 8 * self.total_bytes / self.params if self.params else 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoadedModel:
     """A spec and where it came from.
 
@@ -61,7 +64,7 @@ class LoadedModel:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountCheck:
     """Parameters counted from real files beside the analytical count from the architecture.
 
@@ -98,37 +101,46 @@ def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> L
     preset. Otherwise ``org/name`` (exactly one ``/``) is looked up in the local Hugging Face
     cache, and anything else is a preset name.
     """
-    path = Path(ref)
-    if path.is_dir():
-        return _from_folder(path)
-    if path.is_file():
-        from llmcalc.importers.safetensors import INDEX_SUFFIX
+    if os.path.isdir(ref) or os.path.isfile(ref):
+        from pathlib import Path
 
-        if path.name.endswith(INDEX_SUFFIX):
-            return _from_weights(path.parent, index=path)
-        if path.suffix == ".safetensors":
-            return _from_weights(path.parent, single=path)
-        if path.suffix == ".gguf":
-            return _from_gguf(path)
-        if path.suffix in (".yaml", ".yml"):
-            return _from_yaml(path)
-        if path.suffix == ".json":
-            return _from_config(path)
-        raise ConfigError(
-            f"{path}: unsupported file type '{path.suffix}'; give a config.json, a .safetensors file or index, "
-            "a .gguf file, a YAML preset or a folder"
-        )
+        return _from_path(Path(ref))
     text = str(ref)
     looks_like_path = any(sep in text for sep in ("/", "\\")) and text.endswith(_FILE_SUFFIXES)
-    if isinstance(ref, Path) or looks_like_path:
+    if not isinstance(ref, str) or looks_like_path:
         raise ConfigError(f"{ref}: no such file")
-    if is_repo_id(text):
-        snapshot = resolve_repo(text)
-        loaded = _from_folder(snapshot)
-        return replace(loaded, kind="hf-cache", source=str(snapshot),
-                       notes=(f"{text}: read from the local Hugging Face cache ({snapshot})", *loaded.notes))
+    if text.count("/") == 1:
+        from llmcalc.importers.hf_cache import is_repo_id, resolve_repo
+
+        if is_repo_id(text):
+            snapshot = resolve_repo(text)
+            loaded = _from_folder(snapshot)
+            return replace(loaded, kind="hf-cache", source=str(snapshot),
+                           notes=(f"{text}: read from the local Hugging Face cache ({snapshot})", *loaded.notes))
     preset = load_preset(text, extra_dirs=presets_dirs)
     return LoadedModel(spec=preset.spec, source=str(preset.path), kind="preset", preset=preset)
+
+
+def _from_path(path: Path) -> LoadedModel:
+    """An existing file or folder on disk."""
+    if path.is_dir():
+        return _from_folder(path)
+    from llmcalc.importers.safetensors import INDEX_SUFFIX
+
+    if path.name.endswith(INDEX_SUFFIX):
+        return _from_weights(path.parent, index=path)
+    if path.suffix == ".safetensors":
+        return _from_weights(path.parent, single=path)
+    if path.suffix == ".gguf":
+        return _from_gguf(path)
+    if path.suffix in (".yaml", ".yml"):
+        return _from_yaml(path)
+    if path.suffix == ".json":
+        return _from_config(path)
+    raise ConfigError(
+        f"{path}: unsupported file type '{path.suffix}'; give a config.json, a .safetensors file or index, "
+        "a .gguf file, a YAML preset or a folder"
+    )
 
 
 _FILE_SUFFIXES = (".json", ".yaml", ".yml", ".safetensors", ".gguf")

@@ -59,7 +59,7 @@ COMPONENT_LABELS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Component:
     """One named part of a model: its parameters, and how many of them a token uses."""
 
@@ -72,7 +72,7 @@ class Component:
         return COMPONENT_LABELS.get(self.name, self.name)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MoEStats:
     """What the routed experts contribute, for MoE models."""
 
@@ -84,7 +84,7 @@ class MoEStats:
     inactive_params: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParamCounts:
     """A model's parameters, component by component, with the totals built from the parts."""
 

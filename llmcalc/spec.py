@@ -51,7 +51,7 @@ def _non_negative(value: object, name: str) -> None:
         raise SpecError(f"{name} must be a non-negative integer, got {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Norm:
     """The normalisation used throughout a model.
 
@@ -75,7 +75,7 @@ class Norm:
         return dim * (2 if self.bias else 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MLA:
     """DeepSeek's Multi-head Latent Attention (DeepSeek-V2 paper, arXiv 2405.04434, section 2.1).
 
@@ -99,7 +99,7 @@ class MLA:
             _positive(self.q_lora_rank, "q_lora_rank")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attention:
     """One attention block (self- or cross-attention).
 
@@ -152,7 +152,7 @@ class Attention:
         return self.num_heads // self.num_kv_heads
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MLP:
     """A feed-forward block: gated (SwiGLU/GeGLU: gate, up, down) or plain (up, down)."""
 
@@ -169,7 +169,7 @@ class MLP:
         return 3 if self.gated else 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MoE:
     """A Mixture-of-Experts feed-forward block.
 
@@ -198,7 +198,7 @@ class MoE:
             raise SpecError("a shared-expert gate needs a shared expert")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerGroup:
     """``count`` identical transformer layers."""
 
@@ -222,7 +222,7 @@ class LayerGroup:
         return NORMS_PER_LAYER[self.norm_placement] + (self.cross_attention is not None)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stack:
     """A decoder or encoder: layer groups, an optional final norm, T5's relative-position bias.
 
@@ -245,7 +245,7 @@ class Stack:
         return sum(g.count for g in self.groups)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RopeScaling:
     """Rotary scaling as the config states it (``rope_scaling``); ``factor`` may be 1."""
 
@@ -254,7 +254,7 @@ class RopeScaling:
     original_max_position_embeddings: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Positional:
     """How positions are encoded.
 
@@ -288,7 +288,7 @@ class Positional:
         return self.max_position_embeddings + self.offset
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModelSpec:
     """A transformer, as llmcalc's formulas see it.
 

@@ -23,10 +23,10 @@ def test_import_llmcalc_skips_click_and_rich() -> None:
 def test_resolving_one_preset_reads_one_preset_file() -> None:
     """Loading a preset by alias parses one YAML file, not the whole folder."""
     code = (
-        "import llmcalc.importers.presets as p\n"
+        "import os, llmcalc.importers.presets as p\n"
         "seen = []\n"
         "orig = p.load_preset_file\n"
-        "p.load_preset_file = lambda path: (seen.append(path.name), orig(path))[1]\n"
+        "p.load_preset_file = lambda path: (seen.append(os.path.basename(path)), orig(path))[1]\n"
         "p.load_preset('mixtral')\n"
         "print(seen)\n"
     )

@@ -70,8 +70,11 @@ def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str
     llmcalc sweep --models llama-2-7b,mixtral --formats bf16,q4_k_m --contexts 4096,32768 --gpus h100,2xh100
     llmcalc sweep --grid grid.yaml --format csv -o sweep.csv
     """
+    import gc
+
     from llmcalc.sweep import sweep as run_sweep
 
+    gc.enable()  # off for start-up (llmcalc.console); a sweep can run long, so collect cycles again
     axes = {"models": models, "formats": formats, "contexts": contexts, "batches": batches, "gpus": gpus}
     grid = _grid(grid_file, {**{k: ",".join(v) for k, v in axes.items() if v}, "kv_dtype": kv_dtype, "engine": engine})
     force = yes or _confirmed(grid.size, max_points)

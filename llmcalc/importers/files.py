@@ -7,8 +7,7 @@ same safe subset, faster).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import os
 from typing import Any
 
 from llmcalc.errors import ConfigError
@@ -17,13 +16,14 @@ from llmcalc.errors import ConfigError
 MAX_TEXT_FILE_BYTES = 16 * 1024 * 1024
 
 
-def read_text(path: Path) -> str:
+def read_text(path: str | os.PathLike[str]) -> str:
     """The file's text (UTF-8), with errors that name it."""
     try:
-        size = path.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_TEXT_FILE_BYTES:
             raise ConfigError(f"{path}: {size:,} bytes is too large for a config file")
-        return path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -34,8 +34,10 @@ def read_text(path: Path) -> str:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
 
 
-def read_json(path: Path) -> Any:
+def read_json(path: str | os.PathLike[str]) -> Any:
     """Parse a JSON file; a syntax error names the file, line and column."""
+    import json
+
     text = read_text(path)
     try:
         return json.loads(text)
@@ -57,6 +59,6 @@ def load_yaml(text: str, *, source: str) -> Any:
         raise ConfigError(f"{source}: invalid YAML{where}: {problem}") from None
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: str | os.PathLike[str]) -> Any:
     """Parse a YAML file with the safe loader; a syntax error names the file and line."""
     return load_yaml(read_text(path), source=str(path))
