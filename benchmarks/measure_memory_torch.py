@@ -138,7 +138,7 @@ def measure_one(name: str, ctx: int, batch: int, attn: str, logits_to_keep: int)
         storages[s.data_ptr()] = s.nbytes()
     res.update(
         cache_class=type(cache).__name__,
-        layer_classes=sorted({type(l).__name__ for l in getattr(cache, "layers", [])}),
+        layer_classes=sorted({type(layer).__name__ for layer in getattr(cache, "layers", [])}),
         kv_bytes=sum(t.nbytes for t in tensors),
         kv_storage_bytes=sum(storages.values()),
         kv_seq_lens=sorted({int(t.shape[-2]) for t in tensors}),
@@ -165,7 +165,8 @@ def run_grid(out_path: Path, models: list[str], variants: list[tuple[str, int]],
                     tokens = batch * ctx
                     if last_rate is not None:
                         # attention is quadratic: scale conservatively by tokens x ctx ratio
-                        predicted = last_rate["s"] * (tokens / last_rate["tokens"]) * max(1.0, ctx / last_rate["ctx"]) ** 0.5
+                        scale = max(1.0, ctx / last_rate["ctx"]) ** 0.5
+                        predicted = last_rate["s"] * (tokens / last_rate["tokens"]) * scale
                         if predicted > max_s:
                             row = {"model": name, "ctx": ctx, "batch": batch, "attn_requested": attn,
                                    "logits_to_keep": keep, "skipped": f"predicted {predicted:.0f} s > {max_s:.0f} s"}

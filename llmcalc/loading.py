@@ -23,27 +23,11 @@ from llmcalc.spec import ModelSpec
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from llmcalc.stored import StoredWeights
+
 # The safetensors and GGUF readers, the Hugging Face cache lookup and pathlib itself are imported where
 # they are used: a preset lookup needs none of them, and start-up time is what `llmcalc params NAME`
 # feels (benchmarks/bench.py).
-
-
-@dataclass(frozen=True, slots=True)
-class StoredWeights:
-    """What real model files hold: exact bytes on disk per storage dtype and the parameters they represent.
-
-    ``memory`` uses ``total_bytes`` as the weights' footprint unless the user asks for another format.
-    """
-
-    total_bytes: int
-    params: int
-    bytes_by_dtype: tuple[tuple[str, int], ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def bits_per_weight(self) -> float:
-        """The files' effective bits per weight: 8 x bytes / parameters."""
-        return 8 * self.total_bytes / self.params if self.params else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,34 +46,6 @@ class LoadedModel:
     weights: StoredWeights | None = None
     counted_params: int | None = None
     notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class CountCheck:
-    """Parameters counted from real files beside the analytical count from the architecture.
-
-    A difference means the config and the weights disagree (a wrong config, a vision tower the
-    text config does not describe, untied copies of tied weights) and is worth a look.
-    """
-
-    counted_params: int
-    analytical_params: int
-    difference_params: int
-
-    @property
-    def matches(self) -> bool:
-        return self.difference_params == 0
-
-
-def check_counts(loaded: LoadedModel, analytical_params: int) -> CountCheck | None:
-    """Compare ``loaded.counted_params`` with ``analytical_params``; ``None`` when no files were counted."""
-    if loaded.counted_params is None:
-        return None
-    return CountCheck(
-        counted_params=loaded.counted_params,
-        analytical_params=analytical_params,
-        difference_params=loaded.counted_params - analytical_params,
-    )
 
 
 def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> LoadedModel:
@@ -206,6 +162,8 @@ def _from_weights(
     headers = read_headers(files)
     count = count_tensors(headers, quantization_config=qc if isinstance(qc, dict) else None,
                           num_layers=spec.num_hidden_layers)
+    from llmcalc.stored import StoredWeights
+
     weights = StoredWeights(total_bytes=count.total_bytes, params=count.params,
                             bytes_by_dtype=count.bytes_by_dtype, notes=count.notes)
     source = str(index or (files[0] if len(files) == 1 else folder))
@@ -232,6 +190,8 @@ def _from_gguf(path: Path) -> LoadedModel:
                             + ", ".join(f"{t} {n:,} params" for t, n in count.params_by_type))
     if count.buffer_params:
         weight_notes.append(f"{count.buffer_params:,} values in buffers (rope_freqs, exp_probs_b) are not parameters")
+    from llmcalc.stored import StoredWeights
+
     weights = StoredWeights(total_bytes=count.total_bytes, params=count.params,
                             bytes_by_dtype=count.bytes_by_type, notes=tuple(weight_notes))
     notes.insert(0, f"GGUF v{parts[0].version}, architecture '{parts[0].architecture}', "
@@ -253,4 +213,4 @@ def _from_yaml(path: Path) -> LoadedModel:
     )
 
 
-__all__ = ["CountCheck", "LoadedModel", "PresetError", "StoredWeights", "check_counts", "load_model"]
+__all__ = ["LoadedModel", "PresetError", "load_model"]

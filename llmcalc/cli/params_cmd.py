@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
 from llmcalc.importers.presets import load_all_presets
 from llmcalc.jsonout import dumps
-from llmcalc.loading import CountCheck, LoadedModel, check_counts, load_model
+from llmcalc.loading import LoadedModel, load_model
 from llmcalc.params import count_params
 
 SORT_KEYS = {
@@ -17,6 +19,9 @@ SORT_KEYS = {
     "active": lambda r: -r[1].active_params,
     "context": lambda r: -(r[0].spec.max_context or 0),
 }
+
+if TYPE_CHECKING:
+    from llmcalc.stored import CountCheck
 
 
 @click.command()
@@ -48,7 +53,11 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
     counts = count_params(loaded.spec)
     for assumption in loaded.spec.assumptions:
         warn(assumption)
-    check = check_counts(loaded, counts.total_params)
+    check = None
+    if loaded.counted_params is not None:
+        from llmcalc.stored import check_counts
+
+        check = check_counts(loaded, counts.total_params)
     if check is not None and not check.matches:
         warn(f"{check.counted_params:,} parameters counted from the files, {check.analytical_params:,} from the "
              f"architecture ({check.difference_params:+,}); the config and the weights disagree")

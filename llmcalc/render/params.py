@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from llmcalc.importers.presets import Preset
-from llmcalc.loading import CountCheck, LoadedModel
+from llmcalc.loading import LoadedModel
 from llmcalc.params import ParamCounts
 from llmcalc.render.common import table
 from llmcalc.spec import ModelSpec
 from llmcalc.units import format_small_bytes, human_count
+
+if TYPE_CHECKING:
+    from llmcalc.stored import CountCheck
 
 
 def describe(spec: ModelSpec) -> str:
