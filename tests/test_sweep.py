@@ -266,8 +266,8 @@ def test_cli_table(runner: CliRunner) -> None:
         "Per GPU (GiB)", "Fits", "Needed"]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if "llama-2-7b" in line]
     assert rows == [
-        ["llama-2-7b", "4 bpw", "hf", "4,096", "1", "1 x h100-sxm", "3.14", "2.00", "6.23", "6.23", "yes", "1"],
-        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096", "1", "1 x h100-sxm", "3.80", "2.00", "6.25", "6.25", "yes",
+        ["llama-2-7b", "4 bpw", "hf", "4,096", "1", "1x h100-sxm", "3.14", "2.00", "6.23", "6.23", "yes", "1"],
+        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096", "1", "1x h100-sxm", "3.80", "2.00", "6.25", "6.25", "yes",
          "1"],
     ]
 

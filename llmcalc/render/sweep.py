@@ -58,13 +58,14 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Table:
     from llmcalc.render.common import table
 
     _, unit = byte_unit(units)
-    t = table(caption=f"Sizes in {unit}. Total: whole model on one device; per GPU: on the GPUs shown. "
+    t = table(caption=f"Sizes in {unit} ({'2^30' if unit == 'GiB' else '10^9'} bytes). Total: whole model on one "
+                      "device; per GPU: on the GPUs shown. "
                       "Weights and KV cache exact, the rest estimated.")
     for name in ("Model", "Format", "Engine"):
-        t.add_column(name)
+        t.add_column(name, no_wrap=True)
     for name in ("Context", "Batch"):
         t.add_column(name, justify="right")
-    t.add_column("GPUs")
+    t.add_column("GPUs", no_wrap=True)
     for name in ("Weights", "KV cache", "Total", "Per GPU"):
         t.add_column(f"{name} ({unit})", justify="right")
     t.add_column("Fits")
@@ -78,7 +79,7 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Table:
         needed = "-" if p.gpu is None else str(p.gpus_needed) if p.gpus_needed is not None else "> 64"
         fmt = f"{p.format} bpw" if is_bits_per_weight(p.format) else p.format
         t.add_row(p.model, fmt, p.engine, f"{p.context_tokens:,}", f"{p.batch_size:,}",
-                  f"{p.num_gpus} x {p.gpu}" if p.gpu else "-", b(p.weights_bytes), b(p.kv_cache_bytes),
+                  f"{p.num_gpus}x {p.gpu}" if p.gpu else "-", b(p.weights_bytes), b(p.kv_cache_bytes),
                   b(p.total_bytes), b(p.per_gpu_bytes) if p.gpu else "-", fits, needed)
     return t
 
