@@ -14,7 +14,9 @@ between engines, and is modelled here, is what a layer caches and for how many t
   (``modeling_deepseek_v3.py``) caches the expanded per-head K (``n_h x (d_nope + d_rope)``) and V
   (``n_h x d_v``).
 - **Sliding-window layers** cache at most the window. transformers' ``DynamicSlidingWindowLayer``
-  (``cache_utils.py``) keeps ``window - 1`` tokens; vLLM keeps ``window - 1 + max_num_batched_tokens``
+  (``cache_utils.py``) keeps ``window - 1`` tokens as the logical cache, but from the first decode step
+  on it holds them as a view of a ``window``-token tensor, so ``window`` tokens of storage (measured:
+  README, Caveats); vLLM keeps ``window - 1 + max_num_batched_tokens``
   tokens rounded up to blocks, plus one block; llama.cpp's SWA cache holds ``window + n_ubatch``
   cells padded to 256 (``llama-kv-cache-iswa.cpp``).
 - **Token rounding**: vLLM allocates blocks of 16 tokens (``CacheConfig.DEFAULT_BLOCK_SIZE``);
@@ -111,7 +113,7 @@ class EngineCache:
             if window is None:
                 return padded
             return _round_up(min(padded, window + self.n_ubatch), LLAMA_CPP_PAD_TOKENS)
-        return context_tokens if window is None else min(context_tokens, window - 1)
+        return context_tokens if window is None else min(context_tokens, window)
 
 
 def _round_up(n: int, multiple: int) -> int:

@@ -63,7 +63,7 @@ def test_sliding_window_caps_per_engine(reference_dir: Path) -> None:
     per_layer = 4 * 256 * 2 * 2  # 4 KV heads x 256 x (K + V) x 2 bytes
     hf = kv_cache(spec, context_tokens=8192)
     assert hf.windowed_layers == 13 and hf.full_layers == 13
-    assert hf.total_bytes == per_layer * (13 * 8192 + 13 * 4095)
+    assert hf.total_bytes == per_layer * (13 * 8192 + 13 * 4096)
     vllm = kv_cache(spec, context_tokens=8192, engine="vllm")
     assert vllm.total_bytes == per_layer * (13 * 8192 + 13 * (8192 + 16))
     llama = kv_cache(spec, context_tokens=8000, engine="llama.cpp")
@@ -71,10 +71,10 @@ def test_sliding_window_caps_per_engine(reference_dir: Path) -> None:
 
 
 def test_gpt_oss_alternating_layers(reference_dir: Path) -> None:
-    """gpt-oss-20b (HF): 12 full layers grow with context, 12 sliding layers stop at 127 tokens."""
+    """gpt-oss-20b (HF): 12 full layers grow with context, 12 sliding layers hold a 128-token window."""
     spec = _ref(reference_dir, "gpt-oss-20b")
     kv = kv_cache(spec, context_tokens=100_000)
-    assert kv.total_bytes == 12 * 8 * 64 * 2 * 2 * 100_000 + 12 * 8 * 64 * 2 * 2 * 127
+    assert kv.total_bytes == 12 * 8 * 64 * 2 * 2 * 100_000 + 12 * 8 * 64 * 2 * 2 * 128
 
 
 def test_vllm_rounds_to_blocks_of_16() -> None:
