@@ -66,17 +66,27 @@ class FitResult:
     note: str | None = None
 
 
+def kv_share_bytes(kv_bytes: int, num_gpus: int, *, engine: str, latent: bool, kv_heads: int) -> int:
+    """One GPU's part of a KV cache of ``kv_bytes`` on ``num_gpus`` GPUs.
+
+    llama.cpp splits by layer (``/ N``); an MLA latent is replicated; otherwise a GPU holds
+    ``ceil(n_kv / N)`` KV heads, so KV heads are replicated once there are more GPUs than heads.
+    """
+    if engine == "llama.cpp":
+        return math.ceil(kv_bytes / num_gpus)
+    if latent:
+        return kv_bytes
+    return math.ceil(kv_bytes * math.ceil(kv_heads / num_gpus) / kv_heads)
+
+
 def per_gpu(spec: ModelSpec, estimate: MemoryEstimate, num_gpus: int, settings: EngineSettings) -> PerGPU:
     """Split ``estimate`` over ``num_gpus`` GPUs by the rules in the module docstring."""
     if num_gpus < 1:
         raise UsageError(f"the number of GPUs must be at least 1, got {num_gpus}")
     n = num_gpus
     weights = math.ceil(estimate.weights_bytes / n)
-    if settings.engine == "llama.cpp" or estimate.kv_cache.latent:
-        kv = math.ceil(estimate.kv_cache_bytes / n) if settings.engine == "llama.cpp" else estimate.kv_cache_bytes
-    else:
-        kv_heads = spec.num_key_value_heads
-        kv = math.ceil(estimate.kv_cache_bytes * math.ceil(kv_heads / n) / kv_heads)
+    kv = kv_share_bytes(estimate.kv_cache_bytes, n, engine=settings.engine, latent=estimate.kv_cache.latent,
+                        kv_heads=spec.num_key_value_heads)
     act = estimate.activation_bytes
     over = overhead_estimate(settings, tensor_bytes=weights + kv + act, num_gpus=n).total_bytes
     return PerGPU(n, weights, kv, act, over, weights + kv + act + over)

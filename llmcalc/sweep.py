@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import ConfigError, UsageError
-from llmcalc.fit import TP_SIZES, usable_bytes
+from llmcalc.fit import TP_SIZES, kv_share_bytes, usable_bytes
 from llmcalc.kvcache import KV_DTYPE_BYTES, caches_latent, kv_values_per_token, normalise_engine, normalise_kv_dtype
-from llmcalc.memory import EngineSettings, activation_estimate, engine_settings
+from llmcalc.memory import EngineSettings, activation_estimate, engine_settings, overhead_estimate
 
 if TYPE_CHECKING:
     from llmcalc.gpus import GPU
@@ -226,20 +226,13 @@ class _ModelEngine:
     table: list[list[tuple[int, int, list[int]]]] = field(default_factory=list)
 
     def kv_share(self, kv: int, n: int) -> int:
-        """One GPU's KV cache on ``n`` GPUs (:func:`llmcalc.fit.per_gpu`): split by layer (llama.cpp), by
-        KV head (a GPU holds ``ceil(n_kv / n)`` heads), or replicated (an MLA latent)."""
-        if self.settings.engine == "llama.cpp":
-            return math.ceil(kv / n)
-        if self.latent:
-            return kv
-        return math.ceil(kv * math.ceil(self.kv_heads / n) / self.kv_heads)
+        """One GPU's KV cache on ``n`` GPUs: :func:`llmcalc.fit.kv_share_bytes`."""
+        return kv_share_bytes(kv, n, engine=self.settings.engine, latent=self.latent, kv_heads=self.kv_heads)
 
     def share(self, weights: int, kv: int, act: int, n: int) -> int:
         """One GPU's total on ``n`` GPUs: :func:`llmcalc.fit.per_gpu` with :func:`overhead_estimate`."""
-        s = self.settings
         t = math.ceil(weights / n) + self.kv_share(kv, n) + act
-        return t + s.cuda_context_bytes + s.cuda_graph_bytes + int(t * s.allocator_reserve_fraction) + (
-            s.multi_gpu_bytes if n > 1 else 0)
+        return t + overhead_estimate(self.settings, tensor_bytes=t, num_gpus=n).total_bytes
 
 
 def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _ModelEngine:
