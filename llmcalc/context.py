@@ -496,7 +496,7 @@ def context_report(
     spec = loaded.spec
     if context_tokens is not None:
         check_context(spec, context_tokens)
-    engine_name, _ = choose_engine(engine, quant)
+    engine_name, _ = choose_engine(engine, quant, kind=loaded.kind)
     settings = engine_settings(engine_name)
     weights = weights_choices(loaded, bpws=[bpw] if bpw else [], quant=quant)[0]
     info = context_info(spec, kv_dtype=kv_dtype, engine=settings.engine)

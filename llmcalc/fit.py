@@ -209,17 +209,24 @@ def best_quant(
     num_gpus: int = 1,
     batch_size: int = 1,
     kv_dtype: str = "f16",
-    settings: EngineSettings | None = None,
+    settings: EngineSettings | Callable[[str], EngineSettings] | None = None,
 ) -> QuantChoice | None:
-    """The first of ``formats`` (best quality first, e.g. :data:`llmcalc.quant.QUALITY_ORDER`) that fits."""
+    """The first of ``formats`` (best quality first, e.g. :data:`llmcalc.quant.QUALITY_ORDER`) that fits.
+
+    ``settings`` is one engine for every format, or a function giving each format's engine (GGUF
+    formats run on llama.cpp, the rest on transformers, as ``llmcalc memory`` chooses by default).
+    """
     from llmcalc.quant import get_format, weights_for_format
 
-    settings = settings or engine_settings("hf")
     for name in formats:
+        if callable(settings):
+            chosen = settings(name)
+        else:
+            chosen = settings or engine_settings("hf")
         weights = weights_for_format(spec, get_format(name))
         est = estimate_memory(spec, weights=weights, context_tokens=context_tokens, batch_size=batch_size,
-                              kv_dtype=kv_dtype, settings=settings)
-        result = check_fit(spec, est, gpu, num_gpus, settings)
+                              kv_dtype=kv_dtype, settings=chosen)
+        result = check_fit(spec, est, gpu, num_gpus, chosen)
         if result.fits:
             return QuantChoice(format=name, fit=result, estimate=est)
     return None

@@ -162,12 +162,23 @@ def get_gpu(name: str, extra_files: Iterable[str | Path] = ()) -> GPU:
     raise GPUError(f"unknown GPU '{name}'{hint} (`llmcalc gpus` lists them)")
 
 
+_GPU_SET = re.compile(r"\s*(?:(\d+)\s*[x×*]\s*)?(\S.*?)\s*", flags=re.IGNORECASE)
+
+
+def split_gpu_set(text: str) -> tuple[str, int] | None:
+    """``"h100"`` -> ``("h100", 1)``; ``"8xh100"`` or ``"8 X H100"`` -> ``("H100", 8)``; None if malformed."""
+    match = _GPU_SET.fullmatch(text)
+    if match is None or (match.group(1) is not None and int(match.group(1)) < 1):
+        return None
+    return match.group(2), int(match.group(1) or 1)
+
+
 def parse_gpu_set(text: str, extra_files: Iterable[str | Path] = ()) -> GPUSet:
     """``"h100"`` -> one H100; ``"8xh100"`` or ``"8 x H100"`` -> eight."""
-    match = re.fullmatch(r"\s*(\d+)\s*[x×*]\s*(\S.*)", text, flags=re.IGNORECASE)
-    if match is None:
-        return GPUSet(get_gpu(text, extra_files))
-    return GPUSet(get_gpu(match.group(2), extra_files), int(match.group(1)))
+    parts = split_gpu_set(text)
+    if parts is None:
+        raise GPUError(f"'{text}' is not a GPU or a count x GPU (h100, 8xh100)")
+    return GPUSet(get_gpu(parts[0], extra_files), parts[1])
 
 
 def load_file(path: Path) -> dict[str, GPU]:

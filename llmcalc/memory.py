@@ -141,7 +141,7 @@ def activation_estimate(
 ) -> ActivationEstimate:
     """Estimated peak activations: one layer's working set for the tokens of one forward pass, plus logits.
 
-    ``tokens = batch x min(context, prefill_chunk)`` (all of the prompt for transformers, vLLM's
+    ``tokens = min(batch x context, prefill_chunk)`` (all of the prompt for transformers, vLLM's
     ``max_num_batched_tokens``, llama.cpp's ``n_ubatch``), ``hidden = tokens x values_per_token x
     activation_bytes`` with ``values_per_token`` from the widest layer (:func:`_layer_working_values`),
     and ``logits = rows x vocab x 4 x copies`` (fp32). Layers run one at a time, so only one layer's
@@ -231,6 +231,8 @@ class MemoryEstimate:
     activations: ActivationEstimate
     overhead: OverheadEstimate
     notes: tuple[str, ...] = field(default=())
+    #: what the user must be told (a context beyond the trained maximum); the CLI prints these on stderr
+    warnings: tuple[str, ...] = field(default=())
 
 
 def estimate_memory(
@@ -257,10 +259,11 @@ def estimate_memory(
     tensors = weights.total_bytes + kv.total_bytes + act.total_bytes
     over = overhead_estimate(settings, tensor_bytes=tensors)
     notes = list(weights.notes)
+    warnings = []
     if spec.max_context and context_tokens > spec.max_context:
-        notes.append(
-            f"context {context_tokens:,} exceeds the model's maximum of {spec.max_context:,} "
-            "(max_position_embeddings); it was not trained for this length"
+        warnings.append(
+            f"context {context_tokens:,} is beyond {spec.name}'s maximum of {spec.max_context:,} tokens "
+            "(max_position_embeddings): the model was not trained for it"
         )
     if kv.latent:
         notes.append(f"{settings.engine} caches MLA's compressed latent (kv_lora_rank + qk_rope_head_dim)")
@@ -290,4 +293,5 @@ def estimate_memory(
         activations=act,
         overhead=over,
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )

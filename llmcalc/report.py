@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from llmcalc.context import check_context
 from llmcalc.errors import UsageError
 from llmcalc.fit import FitResult, QuantChoice, best_quant, check_fit, gpus_needed, max_batch, max_context
 from llmcalc.gpus import GPU
@@ -122,12 +123,8 @@ def memory_report(
     ctx = context_tokens or DEFAULT_CONTEXT
     if context_tokens is None and spec.max_context and spec.max_context < ctx:
         ctx = spec.max_context
-    if spec.max_context and ctx > spec.max_context:
-        warnings.append(
-            f"context {ctx:,} is beyond {spec.name}'s maximum of {spec.max_context:,} tokens "
-            "(max_position_embeddings): the model was not trained for it"
-        )
-    elif spec.max_context is None and context_tokens is not None:
+    check_context(spec, ctx)
+    if spec.max_context is None and context_tokens is not None:
         warnings.append(f"{spec.name} states no maximum context; {ctx:,} tokens is not checked against one")
     reports = []
     for weights in weights_choices(loaded, bpws=bpws, quant=quant):
@@ -156,8 +153,14 @@ def memory_report(
         reports.append(FormatReport(est, fit, needed, mc, mb, note))
     choice = None
     if solve_quant and gpu is not None:
+        overrides = settings_overrides or {}
+
+        def engine_for(name: str) -> EngineSettings:
+            return settings if engine else engine_settings(choose_engine(None, name)[0], **overrides)
+
         choice = best_quant(spec, gpu=gpu, context_tokens=ctx, formats=quality_order, num_gpus=num_gpus or 1,
-                            batch_size=batch_size, kv_dtype=kv_dtype, settings=settings)
+                            batch_size=batch_size, kv_dtype=kv_dtype, settings=engine_for)
+    warnings = list(reports[0].estimate.warnings) + warnings  # the same for every format
     return MemoryReport(
         model=spec.name,
         source=loaded.source,

@@ -26,9 +26,9 @@ grid file does not start an hour-long run.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,8 +50,6 @@ PROGRESS_EVERY = 8192
 #: Keys of a grid file, in the order they are documented.
 GRID_KEYS = ("models", "formats", "contexts", "batches", "gpus", "kv_dtype", "engine")
 
-_GPU_SET = re.compile(r"\s*(?:(\d+)\s*[x×*]\s*)?(\S.*?)\s*")
-_NUMBER = re.compile(r"\s*\d+(?:\.\d*)?\s*|\s*\.\d+\s*")
 
 
 @dataclass(frozen=True)
@@ -163,23 +161,27 @@ def _positive_ints(raw: object, key: str, problems: list[str]) -> tuple[int, ...
 
 def _gpu_sets(raw: object, problems: list[str]) -> tuple[tuple[str, int], ...]:
     out: list[tuple[str, int]] = []
+    from llmcalc.gpus import split_gpu_set
+
     for v in _items(raw):
-        match = _GPU_SET.fullmatch(v) if isinstance(v, str) else None
-        if match is None or (match.group(1) is not None and int(match.group(1)) < 1):
+        parts = split_gpu_set(v) if isinstance(v, str) else None
+        if parts is None:
             problems.append(f"gpus: {v!r} is not a GPU or a count x GPU (h100, 8xh100)")
             continue
-        out.append((match.group(2), int(match.group(1) or 1)))
+        out.append(parts)
     return tuple(out)
 
 
-def parse_list(text: str) -> list[str]:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``: how the sweep options take several values."""
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def is_bits_per_weight(fmt: str) -> bool:
-    """True for a format written as a number of bits per weight (``4``, ``4.5``), not a name."""
-    return bool(_NUMBER.fullmatch(fmt))
+    """True for a format written as a number of bits per weight (``4``, ``4.5``, ``1e1``), not a name.
+
+    The value itself is checked where it is used (:func:`llmcalc.quant.parse_bits`), as for ``--bpw``.
+    """
+    try:
+        Fraction(fmt.strip())
+    except (ValueError, ZeroDivisionError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -320,10 +322,14 @@ def sweep(
     check_size(grid, max_points=max_points, force=force)
     if not grid.models:
         raise UsageError("the grid names no models; give --models or 'models:' in the grid file")
+    from llmcalc.context import check_context
     from llmcalc.gpus import get_gpu
     from llmcalc.loading import load_model
 
     model_specs = [(specs or {}).get(m) or load_model(m, presets_dirs=presets_dirs).spec for m in grid.models]
+    for spec in model_specs:
+        for ctx in grid.contexts:
+            check_context(spec, ctx)
     gpu_sets = [((gpus or {}).get(name) or get_gpu(name, extra_files=gpus_files), count) for name, count in grid.gpus]
     engines = {fmt: _engine_for(grid, fmt) for fmt in grid.formats}
     settings = {e: engine_settings(e, **(settings_overrides or {})) for e in set(engines.values())}

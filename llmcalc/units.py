@@ -16,13 +16,20 @@ KB, MB, GB, TB = 10**3, 10**6, 10**9, 10**12
 
 
 def human_count(n: int) -> str:
-    """``46702792704`` -> ``46.7B``; three significant digits, decimal prefixes."""
-    for scale, suffix in ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K")):
-        if abs(n) >= scale:
-            value = n / scale
-            digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
-            return f"{value:.{digits}f}{suffix}"
-    return str(n)
+    """``46702792704`` -> ``46.7B``: three significant digits, decimal prefixes (K, M, B, T).
+
+    The value is rounded before its prefix is chosen, so 999,950 is ``1.00M``, not ``1000K``.
+    """
+    if abs(n) < 1000:
+        return str(n)
+    scales = ((10**3, "K"), (10**6, "M"), (10**9, "B"), (10**12, "T"))
+    for i, (scale, suffix) in enumerate(scales):
+        value = n / scale
+        digits = 0 if abs(value) >= 99.95 else 1 if abs(value) >= 9.995 else 2
+        text = f"{value:.{digits}f}"
+        if abs(float(text)) < 1000 or i == len(scales) - 1:
+            return text + suffix
+    raise AssertionError("unreachable")  # the last scale always returns
 
 
 def byte_unit(units: ByteUnits) -> tuple[int, str]:

@@ -177,8 +177,10 @@ def test_cli_all_presets_with_gpu() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--bpw", "-4"), "bits per weight must be a positive number, got '-4'"),
-        (("--bpw", "four"), "bits per weight must be a positive number, got 'four'"),
+        (("--bpw", "-4"), "bits per weight must be a positive number up to 64, got '-4'"),
+        (("--bpw", "four"), "bits per weight must be a positive number up to 64, got 'four'"),
+        (("--bpw", "1e400"), "bits per weight must be a positive number up to 64, got '1e400'"),
+        (("--context", "99999999999"), "context 99,999,999,999 is more than"),
         (("--quant", "q4_k_x"), "unknown weight format 'q4_k_x'; did you mean"),
         (("--gpu", "h10"), "unknown GPU 'h10'; did you mean"),
         (("--bpw", "4", "--quant", "q4_k_m"), "--bpw and --quant both set the weight format; give one of them"),
@@ -186,7 +188,7 @@ def test_cli_all_presets_with_gpu() -> None:
         (("--kv-dtype", "int3"), "unknown KV cache dtype 'int3'"),
         (("--engine", "tgi"), "unknown engine 'tgi'"),
     ],
-    ids=["negative-bpw", "text-bpw", "unknown-quant", "unknown-gpu", "bpw-and-quant", "gpus-without-gpu",
+    ids=["negative-bpw", "text-bpw", "huge-bpw", "absurd-context", "unknown-quant", "unknown-gpu", "bpw-and-quant", "gpus-without-gpu",
          "kv-dtype", "engine"],
 )
 def test_cli_bad_input(args: tuple[str, ...], message: str) -> None:
@@ -212,3 +214,14 @@ def test_kv_cache_matches_module() -> None:
     spec = _spec("gemma-2-9b")
     est = estimate_memory(spec, weights=weights_for_bpw(spec, 16), context_tokens=20000, engine="hf")
     assert est.kv_cache_bytes == kv_cache(spec, context_tokens=20000).total_bytes
+
+
+def test_best_quant_prices_each_format_on_its_engine() -> None:
+    """Without --engine, --best-quant prices a GGUF format on llama.cpp, as --quant does."""
+    loaded = llmcalc.load_model("llama-3.1-8b")
+    gpu = get_gpu("t4")
+    best = memory_report(loaded, gpu=gpu, context_tokens=8192, solve_quant=True,
+                         quality_order=("bf16", "q8_0", "q4_k_m")).best_quant
+    direct = memory_report(loaded, gpu=gpu, context_tokens=8192, quant="q8_0").formats[0]
+    assert best is not None and best.format == "q8_0"
+    assert best.fit.per_gpu.total_bytes == direct.fit.per_gpu.total_bytes  # type: ignore[union-attr]

@@ -74,11 +74,11 @@ def test_bits_to_bytes(n: int, bits: float | int | str | Fraction, expected: int
 @pytest.mark.parametrize(
     ("bits", "message"),
     [
-        (-4, "bits per weight must be a positive number, got '-4'"),
-        (0, "bits per weight must be a positive number, got '0'"),
-        ("abc", "bits per weight must be a positive number, got 'abc'"),
-        (float("nan"), "bits per weight must be a positive number, got 'nan'"),
-        (True, "bits per weight must be a positive number, got 'True'"),
+        (-4, "bits per weight must be a positive number up to 64, got '-4'"),
+        (0, "bits per weight must be a positive number up to 64, got '0'"),
+        ("abc", "bits per weight must be a positive number up to 64, got 'abc'"),
+        (float("nan"), "bits per weight must be a positive number up to 64, got 'nan'"),
+        (True, "bits per weight must be a positive number up to 64, got 'True'"),
     ],
     ids=["negative", "zero", "text", "nan", "bool"],
 )

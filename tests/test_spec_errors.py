@@ -50,3 +50,18 @@ def test_spec_is_frozen() -> None:
     spec = spec_from_hf_config(TINY_LLAMA, source="cfg")
     with pytest.raises(AttributeError):
         spec.hidden_size = 4  # type: ignore[misc]
+
+
+def test_llama4_missing_expert_fields_fail() -> None:
+    """A Llama 4 config without its expert fields is an error, not a dense model."""
+    cfg = {"model_type": "llama4_text", "hidden_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
+           "vocab_size": 100}
+    with pytest.raises(SpecError, match="missing required field 'intermediate_size'"):
+        spec_from_hf_config(cfg, source="cfg")
+
+
+def test_each_problem_reported_once() -> None:
+    """A field read by two builders is reported once."""
+    with pytest.raises(SpecError) as info:
+        spec_from_hf_config({"model_type": "qwen2"}, source="cfg")
+    assert str(info.value).count("missing required field 'num_hidden_layers'") == 1

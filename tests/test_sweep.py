@@ -320,3 +320,9 @@ def test_cli_output_folder_missing(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, [*CLI_ARGS, "--format", "csv", "--output", str(tmp_path / "nope" / "out.csv")])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: Could not open file")
+
+
+def test_gpu_set_count_ignores_case() -> None:
+    """A GPU set written 8Xh100 is eight H100s, as in the library's parser."""
+    grid = Grid.from_mapping({"models": ["gpt2"], "gpus": ["8Xh100"]}, source="grid")
+    assert grid.gpus == (("h100", 8),)

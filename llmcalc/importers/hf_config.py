@@ -134,8 +134,9 @@ class Fields:
         return hidden // heads
 
     def check(self) -> None:
+        """Raise one :class:`SpecError` listing every problem once (builders may read a field twice)."""
         if self.errors:
-            raise SpecError(f"{self.source}: " + "; ".join(self.errors))
+            raise SpecError(f"{self.source}: " + "; ".join(dict.fromkeys(self.errors)))
 
 
 # --- shared pieces ---------------------------------------------------------------------------
@@ -281,8 +282,7 @@ def _llama_like(
     positional = _rope(f, rotary_dim=rotary_dim, max_pos=f.opt_int("max_position_embeddings"))
     norm = norm or Norm("rmsnorm")
     dense = MLP(inter, gated=gated, bias=mlp_bias)
-    if f.errors:
-        f.check()
+    f.check()
 
     def layer(i: int) -> LayerGroup:
         moe = moe_at(i) if moe_at else None
@@ -343,7 +343,7 @@ def _qwen2(f: Fields, name: str, mt: str) -> ModelSpec:
 
 
 def _qwen3(f: Fields, name: str, mt: str) -> ModelSpec:
-    return _llama_like(f, name, mt, qk_norm="head", head_dim_default=None, layer_types=_qwen_windows(f))
+    return _llama_like(f, name, mt, qk_norm="head", layer_types=_qwen_windows(f))
 
 
 def _qwen_sparse(f: Fields) -> Callable[[int], bool]:
@@ -513,6 +513,7 @@ def _llama4(f: Fields, name: str, mt: str) -> ModelSpec:
     if chunk:
         data["sliding_window"] = chunk
     g = Fields(data, f.source)
+    g.errors, g.assumptions = f.errors, f.assumptions  # problems found above must not be lost
     qk: QKNorm = "weightless" if g.boolean("use_qk_norm", default=True) else "none"
     return _llama_like(
         g, name, "llama4_text", qk_norm=qk, layer_types=types, moe_at=lambda i: moe if i in moe_layers else None

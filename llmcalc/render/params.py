@@ -88,8 +88,6 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str) -> Rendera
             f"Multi-token-prediction module (not in the total): {human_count(counts.mtp_params)} "
             f"({counts.mtp_params:,})."
         ))
-    for assumption in spec.assumptions:
-        notes.append(Text(f"Assumed: {assumption}", style="yellow"))
     return Group(t, *notes)
 
 
