@@ -188,7 +188,8 @@ def test_cli_all_presets_with_gpu() -> None:
         (("--kv-dtype", "int3"), "unknown KV cache dtype 'int3'"),
         (("--engine", "tgi"), "unknown engine 'tgi'"),
     ],
-    ids=["negative-bpw", "text-bpw", "huge-bpw", "absurd-context", "unknown-quant", "unknown-gpu", "bpw-and-quant", "gpus-without-gpu",
+    ids=["negative-bpw", "text-bpw", "huge-bpw", "absurd-context", "unknown-quant", "unknown-gpu", "bpw-and-quant",
+         "gpus-without-gpu",
          "kv-dtype", "engine"],
 )
 def test_cli_bad_input(args: tuple[str, ...], message: str) -> None:
