@@ -209,11 +209,6 @@ def positional_table_bytes(spec: ModelSpec, *, dtype_bytes: int | None = None) -
     return positional_params(spec) * size
 
 
-def relative_bias_params(spec: ModelSpec) -> int:
-    """T5's relative-position bias: ``buckets x heads`` per stack (Raffel et al. 2020, section 2.1)."""
-    return sum(s.relative_attention_buckets * s.groups[0].attention.num_heads for s in spec.stacks)
-
-
 def sliding_windows(spec: ModelSpec) -> tuple[SlidingWindow, ...]:
     """The main stack's sliding windows, smallest first, with the number of layers using each."""
     counts: dict[int, int] = {}
@@ -239,7 +234,8 @@ def context_info(
     pos = spec.positional
     scaling = pos.rope_scaling
     table = positional_params(spec)
-    total = count_params(spec).total_params
+    counts = count_params(spec)
+    total = counts.total_params
     embed = token_embedding_params(spec)
     return ContextInfo(
         model=spec.name,
@@ -255,7 +251,7 @@ def context_info(
         positional_bytes=table * dtype_bytes,
         positional_offset=pos.offset,
         positional_table_rows=pos.table_rows,
-        relative_bias_params=relative_bias_params(spec),
+        relative_bias_params=counts.component("relative_position_bias"),
         token_embedding_params=embed,
         token_embedding_bytes=embed * dtype_bytes,
         total_params=total,

@@ -9,7 +9,6 @@ found by :mod:`llmcalc.importers.hf_cache`.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -128,7 +127,9 @@ def _from_folder(folder: Path) -> LoadedModel:
         loaded = _from_config(config)
         return replace(loaded, notes=(f"{folder}: no *.safetensors files; counted from config.json only",))
     ggufs = sorted(p for p in folder.glob("*.gguf") if p.is_file())
-    firsts = [p for p in ggufs if not re.search(r"-\d{5}-of-\d{5}\.gguf$", p.name) or "-00001-of-" in p.name]
+    from llmcalc.importers.gguf import is_first_part
+
+    firsts = [p for p in ggufs if is_first_part(p.name)]
     if len(firsts) == 1:
         return _from_gguf(firsts[0])
     if firsts:

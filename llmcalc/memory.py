@@ -125,14 +125,14 @@ def _layer_working_values(group: LayerGroup, hidden: int) -> int:
     kv = attn.num_kv_heads * (attn.head_dim + attn.v_head_dim)
     attention = q + kv + attn.num_heads * attn.v_head_dim
     if group.mlp is not None:
-        mlp = (3 if group.mlp.gated else 2) * group.mlp.intermediate_size
+        mlp = group.mlp.matrices * group.mlp.intermediate_size
     else:
         assert group.moe is not None
         moe = group.moe
-        per = (3 if moe.expert.gated else 2) * moe.expert.intermediate_size
+        per = moe.expert.matrices * moe.expert.intermediate_size
         mlp = moe.experts_per_token * per
         if moe.shared_expert is not None:
-            mlp += (3 if moe.shared_expert.gated else 2) * moe.shared_expert.intermediate_size
+            mlp += moe.shared_expert.matrices * moe.shared_expert.intermediate_size
     return 2 * hidden + max(attention, mlp)
 
 

@@ -37,6 +37,11 @@ def byte_unit(units: ByteUnits) -> tuple[int, str]:
     return (GIB, "GiB") if units == "binary" else (GB, "GB")
 
 
+def unit_legend(units: ByteUnits) -> str:
+    """``GiB (2^30 bytes)`` or ``GB (10^9 bytes)``: how a table says what its sizes are in."""
+    return "GiB (2^30 bytes)" if units == "binary" else "GB (10^9 bytes)"
+
+
 def format_bytes(n: int, units: ByteUnits = "binary", *, digits: int = 2, label: bool = True) -> str:
     """``n`` bytes in GiB or GB with ``digits`` decimals, labelled unless ``label`` is False."""
     divisor, name = byte_unit(units)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import click
 
-from llmcalc.cli.gpus_cmd import gpus_file_option
-from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+from llmcalc.cli.options import gpus_file_option, json_option, presets_dir_option, units_option, warn, width_option
 from llmcalc.units import ByteUnits
 
 
@@ -24,15 +21,14 @@ from llmcalc.units import ByteUnits
               help="Inference engine: hf, vllm, llama.cpp.  [default: llama.cpp for GGUF formats, else hf]")
 @click.option("--gpu", metavar="NAME", help="Find the largest context that fits on this GPU (`llmcalc gpus`).")
 @click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N", help="Number of GPUs (tensor parallel).")
-@click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
-              help="GiB (2^30 bytes) or GB (10^9 bytes).")
+@units_option
 @click.option("--no-chart", is_flag=True, help="Leave out the chart of memory against context.")
 @json_option
 @presets_dir_option
 @gpus_file_option
 @width_option
 def context(model: str, context: int | None, bpw: str | None, quant: str | None, kv_dtype: str, batch: int,
-            engine: str | None, gpu: str | None, num_gpus: int | None, units: str, no_chart: bool, as_json: bool,
+            engine: str | None, gpu: str | None, num_gpus: int | None, units: ByteUnits, no_chart: bool, as_json: bool,
             presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
     """The context window of MODEL: positional encoding, maximum context, positional table, KV cache per
     token, and memory against context length (with --gpu, the largest context that fits).
@@ -54,4 +50,4 @@ def context(model: str, context: int | None, bpw: str | None, quant: str | None,
     from llmcalc.render.common import make_console
     from llmcalc.render.context import context_view
 
-    make_console(width=width).print(context_view(report, units=cast(ByteUnits, units), chart=not no_chart))
+    make_console(width=width).print(context_view(report, units=units, chart=not no_chart))

@@ -6,8 +6,7 @@ from functools import partial
 
 import click
 
-from llmcalc.cli.gpus_cmd import gpus_file_option
-from llmcalc.cli.options import json_option, presets_dir_option, units_option, warn, width_option
+from llmcalc.cli.options import gpus_file_option, json_option, presets_dir_option, units_option, warn, width_option
 from llmcalc.units import ByteUnits
 
 

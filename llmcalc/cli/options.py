@@ -37,3 +37,14 @@ def warn(message: str) -> None:
 def units_option(f: F) -> F:
     return click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
                         help="Memory in GiB (2^30 bytes, binary) or GB (10^9 bytes, decimal).")(f)
+
+
+def gpus_file_option(f: F) -> F:
+    return click.option(
+        "--gpus-file",
+        "gpus_files",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Extra GPU catalogue YAML file; its entries replace built-in ones of the same name "
+             "(repeatable; also LLMCALC_GPUS, joined with ':').",
+    )(f)

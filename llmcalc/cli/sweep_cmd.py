@@ -12,8 +12,8 @@ from typing import IO, Any
 
 import click
 
-from llmcalc.cli.gpus_cmd import gpus_file_option
-from llmcalc.cli.options import presets_dir_option, width_option
+from llmcalc.cli.options import gpus_file_option, presets_dir_option, units_option, width_option
+from llmcalc.units import ByteUnits
 
 #: Grids of at least this many points show a progress bar (on a terminal).
 PROGRESS_MIN_POINTS = 50_000
@@ -52,14 +52,13 @@ def _axis(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @click.option("--max-points", type=click.IntRange(min=1), default=1_000_000, show_default=True,
               help="Refuse larger grids unless --yes (on a terminal, ask).")
 @click.option("--yes", "-y", is_flag=True, help="Run a grid larger than --max-points without asking.")
-@click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
-              help="Table sizes in GiB (2^30 bytes) or GB (10^9 bytes).")
+@units_option
 @presets_dir_option
 @gpus_file_option
 @width_option
 def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str, ...], batches: tuple[str, ...],
           gpus: tuple[str, ...], grid_file: str | None, engine: str | None, kv_dtype: str | None,
-          output_format: str, output: str | None, max_points: int, yes: bool, units: str,
+          output_format: str, output: str | None, max_points: int, yes: bool, units: ByteUnits,
           presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
     """Memory and fit for every combination of models, formats, contexts, batches and GPU sets.
 

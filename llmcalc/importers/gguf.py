@@ -103,6 +103,12 @@ _BUFFER_TENSORS = re.compile(r"^(rope_freqs|rope_factors_long|rope_factors_short
 _SPLIT_NAME = re.compile(r"^(?P<prefix>.*)-(?P<no>\d{5})-of-(?P<count>\d{5})\.gguf$")
 
 
+def is_first_part(file_name: str) -> bool:
+    """True for a whole GGUF file or the first part of a split one (``NAME-00001-of-00003.gguf``)."""
+    m = _SPLIT_NAME.match(file_name)
+    return m is None or m["no"] == "00001"
+
+
 @dataclass(frozen=True)
 class SkippedArray:
     """A metadata array too long to keep (a tokenizer vocabulary): its element type and length."""

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from llmcalc.render.common import table
 from llmcalc.report import FormatReport, MemoryReport
-from llmcalc.units import ByteUnits, byte_unit, format_bytes
+from llmcalc.units import ByteUnits, byte_unit, format_bytes, unit_legend
 
 
 def _fmt_label(fr: FormatReport) -> str:
@@ -31,7 +31,7 @@ def memory_view(report: MemoryReport, *, units: ByteUnits) -> RenderableType:
         f"engine {report.engine} ({report.engine_default_reason})",
     )
     t = table(None)
-    legend = Text(f"Sizes in {unit} ({'2^30' if unit == 'GiB' else '10^9'} bytes). "
+    legend = Text(f"Sizes in {unit_legend(units)}. "
                   "~ marks an approximate per-tensor mix.")
     t.add_column("")
     for fr in report.formats:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 
 from llmcalc.sweep import POINT_FIELDS, SweepPoint, is_bits_per_weight
-from llmcalc.units import ByteUnits, byte_unit, format_bytes
+from llmcalc.units import ByteUnits, byte_unit, format_bytes, unit_legend
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -58,7 +58,7 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Table:
     from llmcalc.render.common import table
 
     _, unit = byte_unit(units)
-    t = table(caption=f"Sizes in {unit} ({'2^30' if unit == 'GiB' else '10^9'} bytes). Total: whole model on one "
+    t = table(caption=f"Sizes in {unit_legend(units)}. Total: whole model on one "
                       "device; per GPU: on the GPUs shown. "
                       "Weights and KV cache exact, the rest estimated.")
     for name in ("Model", "Format", "Engine"):
