@@ -265,31 +265,25 @@ def mtp_module_params(spec: ModelSpec) -> int:
 def moe_stats(spec: ModelSpec) -> MoEStats | None:
     """Routed-expert totals across the model, or ``None`` for a dense model.
 
-    Assumes every MoE layer of a model has the same experts (true of every released MoE model
-    llmcalc knows).
+    The per-layer figures (experts, experts per token, params per expert) are the first MoE layer's;
+    every released MoE model llmcalc knows has the same experts in all its MoE layers. The totals
+    sum over the layers whatever they hold.
     """
-    groups = [g for s in spec.stacks for g in s.groups if g.moe is not None]
-    if not groups:
+    layers = [(g.count, g.moe) for s in spec.stacks for g in s.groups if g.moe is not None]
+    if not layers:
         return None
-    moe = groups[0].moe
-    assert moe is not None  # for the type checker: groups hold only MoE layers
-    per_expert = mlp_params(moe.expert, spec.hidden_size)
-    layers = sum(g.count for g in groups)
-    inactive = sum(
-        g.count * (g.moe.num_experts - g.moe.experts_per_token) * mlp_params(g.moe.expert, spec.hidden_size)
-        for g in groups
-        if g.moe is not None
-    )
-    routed = sum(
-        g.count * g.moe.num_experts * mlp_params(g.moe.expert, spec.hidden_size)
-        for g in groups
-        if g.moe is not None
-    )
+    h = spec.hidden_size
+    routed = inactive = 0
+    for count, moe in layers:
+        per_expert = mlp_params(moe.expert, h)
+        routed += count * moe.num_experts * per_expert
+        inactive += count * (moe.num_experts - moe.experts_per_token) * per_expert
+    first = layers[0][1]
     return MoEStats(
-        moe_layers=layers,
-        num_experts=moe.num_experts,
-        experts_per_token=moe.experts_per_token,
-        params_per_expert=per_expert,
+        moe_layers=sum(count for count, _ in layers),
+        num_experts=first.num_experts,
+        experts_per_token=first.experts_per_token,
+        params_per_expert=mlp_params(first.expert, h),
         routed_expert_params=routed,
         inactive_params=inactive,
     )

@@ -396,10 +396,7 @@ def _points(
                             progress(done, total_points)
                         continue
                     tp_tensors = [a + b + act for a, b in zip(w_tp, kv_tp, strict=True)]
-                    if frac:
-                        shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp, strict=True)]
-                    else:
-                        shares = [t + c for t, c in zip(tp_tensors, const_tp, strict=True)]
+                    shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp, strict=True)]
                     needed_by_cap: dict[int, int | None] = {}
                     for gpu_name, count, cap in sets:
                         i = tp_index.get(count)

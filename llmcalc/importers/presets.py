@@ -137,6 +137,16 @@ def _stem(path: str) -> str:
     return os.path.splitext(os.path.basename(path))[0]
 
 
+def _names_in(path: str) -> set[str]:
+    """A preset file's name and aliases, normalised, without building its spec (a bad file says so later)."""
+    data = load_yaml(read_text(path), source=path)
+    if not isinstance(data, Mapping):
+        return set()
+    aliases = data.get("aliases") or []
+    names = [data.get("name"), *(aliases if isinstance(aliases, list) else [])]
+    return {_normalise(n) for n in names if isinstance(n, str)}
+
+
 def _read_index(directory: str) -> dict[str, str]:
     path = os.path.join(directory, INDEX_FILE)
     # JSON is YAML: the safe YAML loader (loaded anyway) parses it without importing json.
@@ -177,8 +187,7 @@ def resolve_preset_path(name: str, *, extra_dirs: Iterable[str | os.PathLike[str
                 return candidate
     for d in dirs:
         for path in _files(d):
-            preset = load_preset_file(path)
-            if key in {_normalise(a) for a in (preset.name, *preset.aliases)}:
+            if key in _names_in(path):
                 return path
     builtin = builtin_dir()
     candidate = os.path.join(builtin, key + ".yaml")
