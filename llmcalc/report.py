@@ -36,6 +36,8 @@ class FormatReport:
 
 @dataclass(frozen=True)
 class MemoryReport:
+    """What ``llmcalc memory MODEL`` says; :func:`report_json` is its ``--json`` form."""
+
     model: str
     source: str
     engine: str
@@ -173,3 +175,41 @@ def memory_report(
         best_quant_searched=solve_quant,
         warnings=tuple(warnings),
     )
+
+
+#: The byte figures ``--json`` repeats at the top level, from the first (often the only) format.
+TOP_LEVEL_KEYS = ("weights_bytes", "kv_cache_bytes", "activation_bytes", "overhead_bytes", "total_bytes",
+                  "exact_bytes", "estimated_bytes")
+
+
+def report_json(report: MemoryReport) -> dict[str, object]:
+    """The report as plain JSON data: the inputs used, the first format's figures, then every format.
+
+    ``formats[i]`` holds each format's full estimate (with its KV cache, activation and overhead
+    breakdowns), fit and solver answers; the top-level byte keys repeat ``formats[0]``'s so that a
+    one-format query reads like ``{"weights_bytes": ..., "kv_cache_bytes": ..., ...}``.
+    """
+    from llmcalc.jsonout import to_jsonable
+
+    first = report.formats[0].estimate
+    data: dict[str, object] = {
+        "model": report.model,
+        "source": report.source,
+        "inputs": {
+            "context_tokens": first.context_tokens,
+            "batch_size": first.batch_size,
+            "kv_dtype": first.kv_dtype,
+            "engine": report.engine,
+            "engine_reason": report.engine_default_reason,
+            "weights_formats": [f.estimate.weights_format for f in report.formats],
+            "gpu": report.gpu,
+            "num_gpus": report.num_gpus,
+        },
+        "weights_format": first.weights_format,
+    }
+    data.update({key: getattr(first, key) for key in TOP_LEVEL_KEYS})
+    data["formats"] = to_jsonable(report.formats)
+    data["best_quant"] = to_jsonable(report.best_quant)
+    data["warnings"] = list(report.warnings)
+    return data
+

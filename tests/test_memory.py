@@ -159,6 +159,11 @@ def test_cli_json_keys() -> None:
     code, out, _ = _cli("memory", "llama-3.1-8b", "--quant", "q4_k_m", "--context", "8192", "--gpu", "H100", "--json")
     assert code == 0
     data = json.loads(out)
+    for key in ("weights_bytes", "kv_cache_bytes", "activation_bytes", "overhead_bytes", "total_bytes"):
+        assert data[key] == data["formats"][0]["estimate"][key]
+    assert data["inputs"] == {"context_tokens": 8192, "batch_size": 1, "kv_dtype": "f16", "engine": "llama.cpp",
+                              "engine_reason": "default for GGUF formats", "weights_formats": ["q4_k_m"],
+                              "gpu": "h100-sxm", "num_gpus": 1}
     est = data["formats"][0]["estimate"]
     for key in ("weights_bytes", "kv_cache_bytes", "activation_bytes", "overhead_bytes", "total_bytes",
                 "context_tokens", "batch_size", "kv_dtype", "engine", "weights_format"):

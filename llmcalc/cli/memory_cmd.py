@@ -51,9 +51,9 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
     With no MODEL, every preset is shown in one table (with --gpu, which fit).
     """
     from llmcalc.gpus import get_gpu
-    from llmcalc.jsonout import dumps, to_jsonable
+    from llmcalc.jsonout import dumps
     from llmcalc.quant import QUALITY_ORDER
-    from llmcalc.report import memory_report
+    from llmcalc.report import memory_report, report_json
 
     overrides: dict[str, object] = {}
     if gpu_memory_utilization is not None:
@@ -70,7 +70,7 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
         loaded_all = [load_preset_file(p) for p in all_preset_paths(extra_dirs=presets_dirs)]
         reports = [run(LoadedModel(p.spec, str(p.path), "preset", p)) for p in loaded_all]
         if as_json:
-            click.echo(dumps(reports))
+            click.echo(dumps([report_json(r) for r in reports]))
             return
         from llmcalc.render.common import make_console
         from llmcalc.render.memory import all_models_table
@@ -83,7 +83,7 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
     for message in report.warnings:
         warn(message)
     if as_json:
-        click.echo(dumps(to_jsonable(report)))
+        click.echo(dumps(report_json(report)))
         return
     from llmcalc.render.common import make_console
     from llmcalc.render.memory import memory_view
