@@ -133,3 +133,11 @@ def test_every_command_has_help_and_is_documented(runner: CliRunner, command: st
     result = runner.invoke(cli, [command, "--help"])
     assert result.exit_code == 0 and "Usage:" in result.stdout
     assert f"llmcalc {command}" in (ROOT / "README.md").read_text()
+
+
+def test_rumour_preset_explains_the_overcount(runner: CliRunner) -> None:
+    """gpt-4-rumored is labelled a rumour and shows why 8 x 220B = 1.76T overstates the total."""
+    code, out, _ = _run(runner, "params", "gpt-4-rumored", "--width", "200")
+    assert code == 0
+    assert "RUMOUR, not a published architecture: the rumoured total is 1.76T" in out
+    assert "8 x 220B = 1.76T would count the shared parts 8 times. The total is 1.23T." in out

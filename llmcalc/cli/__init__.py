@@ -59,7 +59,8 @@ def cli() -> None:
     """Exact parameter counts and honest memory estimates for transformer LLMs, offline.
 
     MODEL is a preset name or alias (`llmcalc presets`), a YAML preset, a Hugging Face
-    config.json, or a folder holding one.
+    config.json, a model folder, .safetensors or .gguf files, or org/name from the local
+    Hugging Face cache.
     """
 
 

@@ -68,9 +68,13 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
     from llmcalc.render.common import make_console
     from llmcalc.render.params import params_table, stored_weights_view
 
-    title = loaded.preset.display_name if loaded.preset else loaded.spec.name
+    preset = loaded.preset
+    title = preset.display_name if preset else loaded.spec.name
+    rumour = None
+    if preset and preset.rumour:
+        rumour = f"the rumoured total is {preset.published.total_params.text}; see {preset.path} for what is invented"
     console = make_console(width=width)
-    console.print(params_table(loaded.spec, counts, title=title))
+    console.print(params_table(loaded.spec, counts, title=title, rumour=rumour))
     if loaded.weights is not None:
         console.print(stored_weights_view(loaded, check))
 

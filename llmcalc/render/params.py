@@ -45,8 +45,11 @@ def describe(spec: ModelSpec) -> str:
     return " · ".join(parts)
 
 
-def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str) -> RenderableType:
-    """One model: each component with its share and active count, then the totals."""
+def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str, rumour: str | None = None) -> RenderableType:
+    """One model: each component with its share and active count, then the totals.
+
+    ``rumour`` (a rumoured, unofficial architecture) is printed first, so nobody mistakes it for a fact.
+    """
     t = table(f"{title}: {human_count(counts.total_params)} parameters"
               + (f", {human_count(counts.active_params)} active per token" if counts.moe else ""))
     t.add_column("Component")
@@ -75,6 +78,8 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str) -> Rendera
             row.append("")
         t.add_row(*row)
     notes = [Text(describe(spec), style="dim")]
+    if rumour:
+        notes.insert(0, Text(f"RUMOUR, not a published architecture: {rumour}", style="bold yellow"))
     if counts.moe:
         m = counts.moe
         notes.append(Text(
@@ -82,6 +87,12 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str) -> Rendera
             f"of {human_count(m.params_per_expert)} each; a token uses {m.experts_per_token}, so "
             f"{human_count(m.inactive_params)} ({m.inactive_params:,}) sit idle per token. Attention, "
             f"embeddings{', shared experts' if counts.component('shared_experts') else ''} and routers are shared."
+        ))
+        single = counts.total_params - m.params_per_expert * m.moe_layers * (m.num_experts - 1)
+        notes.append(Text(
+            f"One expert model (the shared parts and one expert per layer) has {human_count(single)}; "
+            f"{m.num_experts} x {human_count(single)} = {human_count(m.num_experts * single)} would count the "
+            f"shared parts {m.num_experts} times. The total is {human_count(counts.total_params)}."
         ))
     if counts.mtp_params:
         notes.append(Text(
