@@ -61,7 +61,7 @@ def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> L
 
         return _from_path(Path(ref))
     text = str(ref)
-    looks_like_path = any(sep in text for sep in ("/", "\\")) and text.endswith(_FILE_SUFFIXES)
+    looks_like_path = text.lower().endswith(_FILE_SUFFIXES)  # no preset name ends like a model file
     if not isinstance(ref, str) or looks_like_path:
         raise ConfigError(f"{ref}: no such file")
     if text.count("/") == 1:
