@@ -36,6 +36,7 @@ concatenating a layer's cache.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -62,22 +63,23 @@ VLLM_BLOCK_TOKENS = 16
 LLAMA_CPP_PAD_TOKENS = 256
 
 
+def _canonical(name: str, aliases: dict[str, str], choices: Iterable[str], what: str) -> str:
+    """``name`` lower-cased and de-aliased; raises UsageError listing ``choices``."""
+    key = name.strip().lower()
+    key = aliases.get(key, key)
+    if key not in choices:
+        raise UsageError(f"unknown {what} '{name}'; choose one of {', '.join(choices)}")
+    return key
+
+
 def normalise_kv_dtype(name: str) -> str:
     """Canonical KV dtype name (case-insensitive); raises UsageError listing the choices."""
-    key = name.strip().lower()
-    key = KV_DTYPE_ALIASES.get(key, key)
-    if key not in KV_DTYPE_BYTES:
-        raise UsageError(f"unknown KV cache dtype '{name}'; choose one of {', '.join(KV_DTYPE_BYTES)}")
-    return key
+    return _canonical(name, KV_DTYPE_ALIASES, KV_DTYPE_BYTES, "KV cache dtype")
 
 
 def normalise_engine(name: str) -> str:
     """Canonical engine name (case-insensitive); raises UsageError listing the choices."""
-    key = name.strip().lower()
-    key = ENGINE_ALIASES.get(key, key)
-    if key not in ENGINES:
-        raise UsageError(f"unknown engine '{name}'; choose one of {', '.join(ENGINES)}")
-    return key
+    return _canonical(name, ENGINE_ALIASES, ENGINES, "engine")
 
 
 def caches_latent(attn: Attention, engine: str) -> bool:

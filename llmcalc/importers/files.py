@@ -8,6 +8,8 @@ same safe subset, faster).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from llmcalc.errors import ConfigError
@@ -16,22 +18,31 @@ from llmcalc.errors import ConfigError
 MAX_TEXT_FILE_BYTES = 16 * 1024 * 1024
 
 
+@contextmanager
+def reading(path: str | os.PathLike[str], *, error: type[Exception] = ConfigError,
+            expected: str = "a file") -> Iterator[None]:
+    """Turn the OS's errors while reading ``path`` into one ``error`` naming the file."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, expected {expected}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def read_text(path: str | os.PathLike[str]) -> str:
     """The file's text (UTF-8), with errors that name it."""
     try:
-        size = os.stat(path).st_size
-        if size > MAX_TEXT_FILE_BYTES:
-            raise ConfigError(f"{path}: {size:,} bytes is too large for a config file")
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a folder, expected a file") from None
+        with reading(path):
+            size = os.stat(path).st_size
+            if size > MAX_TEXT_FILE_BYTES:
+                raise ConfigError(f"{path}: {size:,} bytes is too large for a config file")
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

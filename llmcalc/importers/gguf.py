@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from llmcalc.errors import FileFormatError
+from llmcalc.importers.files import reading
 
 MAGIC = b"GGUF"
 DEFAULT_ALIGNMENT = 32
@@ -266,16 +267,10 @@ class _Reader:
 
 def read_gguf(path: Path) -> GGUFFile:
     """Read one GGUF file's metadata and tensor infos; raises :class:`FileFormatError` naming it."""
-    try:
+    with reading(path, error=FileFormatError, expected="a .gguf file"):
         size = path.stat().st_size
         with path.open("rb") as fh:
             return _read(_Reader(fh, path, size))
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileFormatError(f"{path}: is a folder, expected a .gguf file") from None
-    except OSError as exc:
-        raise FileFormatError(f"{path}: cannot read ({exc.strerror})") from None
 
 
 def _read(r: _Reader) -> GGUFFile:

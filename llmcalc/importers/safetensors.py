@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from llmcalc.errors import FileFormatError
+from llmcalc.importers.files import reading
 
 #: A header longer than this is refused (the largest real ones, DeepSeek-V3 shards, are < 1 MB).
 MAX_HEADER_BYTES = 100 * 1000 * 1000
@@ -123,27 +124,20 @@ class TensorCount:
 
 def read_header(path: Path) -> SafetensorsHeader:
     """Read and check one file's header; raises :class:`FileFormatError` naming the file."""
-    try:
-        with path.open("rb") as fh:
-            size = path.stat().st_size
-            prefix = fh.read(8)
-            if len(prefix) < 8:
-                raise FileFormatError(f"{path}: truncated: {size} bytes is too short for a safetensors header")
-            (length,) = struct.unpack("<Q", prefix)
-            if length > size - 8:
-                raise FileFormatError(
-                    f"{path}: header length {length:,} is larger than the file ({size:,} bytes); "
-                    "truncated or not a safetensors file"
-                )
-            if length > MAX_HEADER_BYTES:
-                raise FileFormatError(f"{path}: header length {length:,} exceeds the {MAX_HEADER_BYTES:,}-byte limit")
-            raw = fh.read(length)
-    except FileNotFoundError:
-        raise FileFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileFormatError(f"{path}: is a folder, expected a .safetensors file") from None
-    except OSError as exc:
-        raise FileFormatError(f"{path}: cannot read ({exc.strerror})") from None
+    with reading(path, error=FileFormatError, expected="a .safetensors file"), path.open("rb") as fh:
+        size = path.stat().st_size
+        prefix = fh.read(8)
+        if len(prefix) < 8:
+            raise FileFormatError(f"{path}: truncated: {size} bytes is too short for a safetensors header")
+        (length,) = struct.unpack("<Q", prefix)
+        if length > size - 8:
+            raise FileFormatError(
+                f"{path}: header length {length:,} is larger than the file ({size:,} bytes); "
+                "truncated or not a safetensors file"
+            )
+        if length > MAX_HEADER_BYTES:
+            raise FileFormatError(f"{path}: header length {length:,} exceeds the {MAX_HEADER_BYTES:,}-byte limit")
+        raw = fh.read(length)
     if len(raw) != length:
         raise FileFormatError(f"{path}: truncated header")
     try:
