@@ -26,7 +26,7 @@ from llmcalc.errors import (
 )
 
 if TYPE_CHECKING:
-    from llmcalc.importers.hf_config import SUPPORTED_MODEL_TYPES, spec_from_hf_config
+    from llmcalc.importers.hf import SUPPORTED_MODEL_TYPES, spec_from_hf_config
     from llmcalc.importers.presets import Preset, load_all_presets, load_preset
     from llmcalc.loading import LoadedModel, load_model
     from llmcalc.params import Component, MoEStats, ParamCounts, count_params
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: Public names and the module each comes from. They are imported on first use (PEP 562), so that
 #: ``llmcalc.cli`` (a subpackage, which imports this file first) starts without loading every importer.
 _LAZY = {
-    **dict.fromkeys(("SUPPORTED_MODEL_TYPES", "spec_from_hf_config"), "llmcalc.importers.hf_config"),
+    **dict.fromkeys(("SUPPORTED_MODEL_TYPES", "spec_from_hf_config"), "llmcalc.importers.hf"),
     **dict.fromkeys(("Preset", "load_all_presets", "load_preset"), "llmcalc.importers.presets"),
     **dict.fromkeys(("LoadedModel", "load_model"), "llmcalc.loading"),
     **dict.fromkeys(("Component", "MoEStats", "ParamCounts", "count_params"), "llmcalc.params"),

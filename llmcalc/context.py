@@ -213,7 +213,7 @@ def sliding_windows(spec: ModelSpec) -> tuple[SlidingWindow, ...]:
     """The main stack's sliding windows, smallest first, with the number of layers using each."""
     counts: dict[int, int] = {}
     for g in spec.main_stack.groups:
-        if g.attention.sliding_window is not None:
+        if g.attention is not None and g.attention.sliding_window is not None:
             counts[g.attention.sliding_window] = counts.get(g.attention.sliding_window, 0) + g.count
     return tuple(SlidingWindow(w, n) for w, n in sorted(counts.items()))
 

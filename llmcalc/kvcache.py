@@ -149,7 +149,9 @@ def kv_bytes_per_token(spec: ModelSpec, *, kv_dtype: str = "f16", engine: str = 
     stack = spec.decoder
     if stack is None:
         return 0
-    values = sum(g.count * kv_values_per_token(g.attention, engine=engine) for g in stack.groups)
+    values = sum(
+        g.count * kv_values_per_token(g.attention, engine=engine) for g in stack.groups if g.attention is not None
+    )
     return math.ceil(values * KV_DTYPE_BYTES[kv_dtype])
 
 
@@ -183,6 +185,8 @@ def kv_cache(
     if stack is not None:
         for g in stack.groups:
             attn = g.attention
+            if attn is None:  # state-space / linear-attention layers: see llmcalc.state
+                continue
             latent = latent or caches_latent(attn, engine)
             window = attn.sliding_window if attn.sliding_window and attn.sliding_window < context_tokens else None
             tokens = cache.cached_tokens(context_tokens, attn.sliding_window)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmcalc.errors import ConfigError, PresetError
 from llmcalc.importers.files import read_json, read_yaml
-from llmcalc.importers.hf_config import spec_from_hf_config
+from llmcalc.importers.hf import spec_from_hf_config
 from llmcalc.importers.presets import Preset, load_preset, preset_from_mapping
 from llmcalc.spec import ModelSpec
 

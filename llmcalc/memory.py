@@ -121,13 +121,19 @@ def _layer_working_values(group: LayerGroup, hidden: int) -> int:
     widths plus the shared expert).
     """
     attn = group.attention
-    q = attn.num_heads * attn.head_dim
-    kv = attn.num_kv_heads * (attn.head_dim + attn.v_head_dim)
-    attention = q + kv + attn.num_heads * attn.v_head_dim
+    if attn is not None:
+        q = attn.num_heads * attn.head_dim
+        kv = attn.num_kv_heads * (attn.head_dim + attn.v_head_dim)
+        attention = q + kv + attn.num_heads * attn.v_head_dim
+    elif group.mixer is not None:  # a state-space / linear-attention block: its widest projection
+        attention = max((w.shape[-1] for w in group.mixer.weights(hidden) if w.kind == "linear"), default=hidden)
+    else:
+        attention = 0
     if group.mlp is not None:
         mlp = group.mlp.matrices * group.mlp.intermediate_size
+    elif group.moe is None:
+        mlp = 0
     else:
-        assert group.moe is not None
         moe = group.moe
         per = moe.expert.matrices * moe.expert.intermediate_size
         mlp = moe.experts_per_token * per
@@ -267,7 +273,7 @@ def estimate_memory(
         )
     if kv.latent:
         notes.append(f"{settings.engine} caches MLA's compressed latent (kv_lora_rank + qk_rope_head_dim)")
-    elif any(g.attention.mla for g in spec.main_stack.groups):
+    elif any(g.attention and g.attention.mla for g in spec.main_stack.groups):
         notes.append("transformers caches MLA as expanded per-head K and V (vLLM and llama.cpp cache the latent)")
     if kv.windowed_layers:
         notes.append(f"{kv.windowed_layers} sliding-window layers cache only their window")

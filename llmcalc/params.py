@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llmcalc.mixers.base import mixer_params
 from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, MoE, Norm
 
 #: Component names in the order a breakdown lists them.
@@ -32,6 +33,11 @@ COMPONENT_ORDER = (
     "positional_embedding",
     "embedding_projection",
     "attention",
+    "indexer",
+    "state_space",
+    "linear_attention",
+    "recurrent",
+    "short_conv",
     "relative_position_bias",
     "dense_mlp",
     "routed_experts",
@@ -40,7 +46,13 @@ COMPONENT_ORDER = (
     "norms",
     "pooler",
     "lm_head",
+    "vision_tower",
+    "audio_tower",
+    "projector",
 )
+
+#: Components that belong to a multimodal checkpoint's towers, not to its language model.
+TOWER_COMPONENTS = {"vision": "vision_tower", "audio": "audio_tower", "projector": "projector"}
 
 COMPONENT_LABELS = {
     "token_embedding": "Token embedding",
@@ -48,6 +60,11 @@ COMPONENT_LABELS = {
     "positional_embedding": "Positional table",
     "embedding_projection": "Embedding projections",
     "attention": "Attention",
+    "indexer": "Sparse-attention indexer",
+    "state_space": "State-space (Mamba)",
+    "linear_attention": "Linear attention",
+    "recurrent": "Recurrent (RG-LRU)",
+    "short_conv": "Short convolution",
     "relative_position_bias": "Relative position bias",
     "dense_mlp": "Dense MLP",
     "routed_experts": "Routed experts",
@@ -56,6 +73,9 @@ COMPONENT_LABELS = {
     "norms": "Norms",
     "pooler": "Pooler",
     "lm_head": "LM head",
+    "vision_tower": "Vision tower",
+    "audio_tower": "Audio tower",
+    "projector": "Projector",
 }
 
 
@@ -99,6 +119,14 @@ class ParamCounts:
     non_embedding_params: int
     mtp_params: int
     moe: MoEStats | None
+    vision_params: int = 0
+    audio_params: int = 0
+    projector_params: int = 0
+
+    @property
+    def language_params(self) -> int:
+        """The language model's own parameters: the total less the towers and projector."""
+        return self.total_params - self.vision_params - self.audio_params - self.projector_params
 
     def component(self, name: str) -> int:
         """Parameters of the named component (0 when the model has none)."""
@@ -202,10 +230,12 @@ def shared_expert_params(moe: MoE, hidden: int) -> int:
 
 def _layer_parts(group: LayerGroup, hidden: int, norm: Norm) -> dict[str, int]:
     """Per-layer parameters of one group, by component."""
-    attention = attention_params(group.attention, hidden, norm)
+    attention = attention_params(group.attention, hidden, norm) if group.attention is not None else 0
     if group.cross_attention is not None:
         attention += attention_params(group.cross_attention, hidden, norm)
     parts = {"attention": attention, "norms": group.norms * norm.params(hidden)}
+    if group.mixer is not None:
+        parts[group.mixer.component] = mixer_params(group.mixer, hidden)
     if group.mlp is not None:
         parts["dense_mlp"] = mlp_params(group.mlp, hidden)
     if group.moe is not None:
@@ -300,7 +330,8 @@ def count_params(spec: ModelSpec) -> ParamCounts:
     if d_embed != h:  # OPT-350m: project_in and project_out, no bias
         sums["embedding_projection"] = 2 * linear_params(d_embed, h, bias=False)
     for stack in spec.stacks:
-        heads = stack.groups[0].attention.num_heads
+        first = stack.first_attention
+        heads = first.num_heads if first is not None else 0
         sums["relative_position_bias"] += stack.relative_attention_buckets * heads
         if stack.final_norm:
             sums["norms"] += spec.norm.params(h)
@@ -312,6 +343,8 @@ def count_params(spec: ModelSpec) -> ParamCounts:
     if spec.pooler:
         sums["pooler"] = linear_params(h, h, bias=True)
     sums["lm_head"] = lm_head_params(spec)
+    for tower in spec.towers:
+        sums[TOWER_COMPONENTS[tower.role]] += tower.params
 
     stats = moe_stats(spec)
     inactive = stats.inactive_params if stats else 0
@@ -339,4 +372,7 @@ def count_params(spec: ModelSpec) -> ParamCounts:
         non_embedding_params=total - embedding - sums["positional_embedding"] - sums["lm_head"],
         mtp_params=mtp_module_params(spec),
         moe=stats,
+        vision_params=sums["vision_tower"],
+        audio_params=sums["audio_tower"],
+        projector_params=sums["projector"],
     )

@@ -649,11 +649,12 @@ def _facts(spec: ModelSpec) -> _Facts:
     is_70b = (
         spec.model_type in _ARCH_70B
         and n_layer == 80
+        and attn is not None
         and (spec.model_type == "qwen2" or attn.num_heads != attn.num_kv_heads)
     )
     return _Facts(
         n_layer=n_layer,
-        n_gqa=attn.gqa_group,
+        n_gqa=attn.gqa_group if attn is not None else 1,
         n_expert=moe.num_experts if moe else 0,
         falcon=spec.model_type == "falcon",
         is_70b=is_70b,

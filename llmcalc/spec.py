@@ -2,7 +2,7 @@
 
 A :class:`ModelSpec` is what every formula in llmcalc takes. It is built from a Hugging Face
 ``config.json`` (or a preset, which holds the same fields) by
-:func:`llmcalc.importers.hf_config.spec_from_hf_config`; that importer is where untrusted input is
+:func:`llmcalc.importers.hf.spec_from_hf_config`; that importer is where untrusted input is
 checked. The dataclasses here check their own invariants in ``__post_init__`` so that a spec built
 by hand in a script cannot be inconsistent either.
 
@@ -16,9 +16,12 @@ itself. Order inside a stack does not matter to any formula in llmcalc.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from llmcalc.errors import SpecError
+
+if TYPE_CHECKING:
+    from llmcalc.mixers.base import Mixer
 
 NormKind = Literal["rmsnorm", "layernorm", "none"]
 NormPlacement = Literal["pre", "post", "sandwich", "parallel", "parallel-shared"]
@@ -26,18 +29,22 @@ QKNorm = Literal["none", "head", "all-heads", "weightless"]
 PositionalKind = Literal["learned", "rotary", "alibi", "relative", "none"]
 LMHead = Literal["tied", "untied", "none"]
 StackRole = Literal["decoder", "encoder"]
+TowerRole = Literal["vision", "audio", "projector"]
 
 #: Norm modules per layer for each placement, before any cross-attention norm.
 #: pre: one before attention, one before the MLP (Llama, GPT-2). post: one after each (BERT,
 #: OLMo 2). sandwich: both (Gemma 2/3). parallel: attention and MLP read the same input through
 #: two norms (GPT-NeoX, Falcon-40B). parallel-shared: one norm feeds both (GPT-J, Phi-2, Cohere,
-#: Falcon-7B).
+#: Falcon-7B). single: one norm before the layer's only block (Mamba, Nemotron-H). none: no norm
+#: of hidden size in the layer (norms a mixer keeps inside itself are its own weights).
 NORMS_PER_LAYER: dict[str, int] = {
     "pre": 2,
     "post": 2,
     "sandwich": 4,
     "parallel": 2,
     "parallel-shared": 1,
+    "single": 1,
+    "none": 0,
 }
 
 
@@ -200,19 +207,31 @@ class MoE:
 
 @dataclass(frozen=True, slots=True)
 class LayerGroup:
-    """``count`` identical transformer layers."""
+    """``count`` identical layers.
+
+    A layer has one token mixer: ``attention`` (as in every transformer) or ``mixer`` (a
+    state-space, linear-attention, recurrent or convolution block from :mod:`llmcalc.mixers`),
+    and at most one channel mixer: a dense ``mlp`` or an ``moe`` block. Hybrid models (Jamba,
+    Nemotron-H, Qwen3-Next) are stacks of groups of different mixers; a Mamba or Nemotron-H
+    layer may have no MLP at all, and a Nemotron-H MLP layer no token mixer.
+    """
 
     count: int
-    attention: Attention
+    attention: Attention | None
     mlp: MLP | None = None
     moe: MoE | None = None
     cross_attention: Attention | None = None
     norm_placement: NormPlacement = "pre"
+    mixer: Mixer | None = None
 
     def __post_init__(self) -> None:
         _positive(self.count, "layer count")
-        if (self.mlp is None) == (self.moe is None):
-            raise SpecError("a layer has exactly one of a dense MLP or an MoE block")
+        if self.mlp is not None and self.moe is not None:
+            raise SpecError("a layer has at most one of a dense MLP or an MoE block")
+        if self.attention is not None and self.mixer is not None:
+            raise SpecError("a layer has at most one token mixer (attention or another mixer)")
+        if self.attention is None and self.mixer is None and self.mlp is None and self.moe is None:
+            raise SpecError("a layer needs a token mixer or a feed-forward block")
         if self.norm_placement not in NORMS_PER_LAYER:
             raise SpecError(f"unknown norm placement {self.norm_placement!r}")
 
@@ -243,6 +262,11 @@ class Stack:
     @property
     def num_layers(self) -> int:
         return sum(g.count for g in self.groups)
+
+    @property
+    def first_attention(self) -> Attention | None:
+        """The first attention block in the stack (``None`` for an attention-free model)."""
+        return next((g.attention for g in self.groups if g.attention is not None), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +313,53 @@ class Positional:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageTokens:
+    """How many context tokens an image adds, from the model's processor settings.
+
+    ``fixed`` tokens per image (Gemma 3's 256, LLaVA-1.5's 576), or dynamic patching
+    (Qwen2-VL style): the image is resized to multiples of ``patch_size x merge_size`` within
+    ``[min_pixels, max_pixels]`` and yields ``(h / patch) x (w / patch) / merge_size^2`` tokens.
+    ``extra`` counts the start/end marker tokens around each image.
+    """
+
+    fixed: int | None = None
+    patch_size: int | None = None
+    merge_size: int = 1
+    min_pixels: int | None = None
+    max_pixels: int | None = None
+    extra: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tower:
+    """An encoder tower or projector of a multimodal checkpoint (vision, audio) or its projector.
+
+    ``components`` are the tower's own named parts, ``(name, params)`` in order, computed by the
+    pure per-kind formulas of :mod:`llmcalc.towers`; ``params`` is their sum. ``kind`` names the
+    architecture (``siglip``, ``clip``, ``qwen2_vl``, ``whisper_encoder``, ...); ``hidden_size``
+    and ``num_layers`` are shown in the breakdown; ``image_tokens`` describes what one image
+    costs in context (vision towers).
+    """
+
+    role: TowerRole
+    kind: str
+    components: tuple[tuple[str, int], ...]
+    hidden_size: int = 0
+    num_layers: int = 0
+    image_tokens: ImageTokens | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in ("vision", "audio", "projector"):
+            raise SpecError(f"a tower's role is vision, audio or projector, got {self.role!r}")
+        for name, value in self.components:
+            _non_negative(value, f"{self.kind} {name} parameters")
+
+    @property
+    def params(self) -> int:
+        return sum(value for _, value in self.components)
+
+
+@dataclass(frozen=True, slots=True)
 class ModelSpec:
     """A transformer, as llmcalc's formulas see it.
 
@@ -296,7 +367,9 @@ class ModelSpec:
     ``hidden_size`` only for OPT-350m style models that project embeddings in and out.
     ``token_type_vocab_size``, ``embedding_norm`` and ``pooler`` describe BERT-style encoders
     (BLOOM also normalises its embeddings). ``mtp_layers`` counts DeepSeek-V3 multi-token-
-    prediction modules, which are reported outside the total. ``assumptions`` lists what the
+    prediction modules, which are reported outside the total. ``towers`` are a multimodal
+    checkpoint's encoder towers and projector (their parameters are part of the total; the rest
+    is the language model). ``assumptions`` lists what the
     importer had to assume (a config of an unknown model_type, a missing optional field); the CLI
     prints each as a warning.
     """
@@ -317,6 +390,7 @@ class ModelSpec:
     mtp_layers: int = 0
     torch_dtype: str | None = None
     assumptions: tuple[str, ...] = ()
+    towers: tuple[Tower, ...] = ()
 
     def __post_init__(self) -> None:
         _positive(self.vocab_size, "vocab_size")
@@ -353,20 +427,30 @@ class ModelSpec:
         return self.main_stack.num_layers
 
     @property
-    def first_attention(self) -> Attention:
-        return self.main_stack.groups[0].attention
+    def first_attention(self) -> Attention | None:
+        """The main stack's first attention block (``None`` for an attention-free model)."""
+        return self.main_stack.first_attention
 
     @property
     def num_attention_heads(self) -> int:
-        return self.first_attention.num_heads
+        """Query heads of the first attention layer (0 for an attention-free model)."""
+        attn = self.first_attention
+        return attn.num_heads if attn else 0
 
     @property
     def num_key_value_heads(self) -> int:
-        return self.first_attention.num_kv_heads
+        attn = self.first_attention
+        return attn.num_kv_heads if attn else 0
 
     @property
     def head_dim(self) -> int:
-        return self.first_attention.head_dim
+        attn = self.first_attention
+        return attn.head_dim if attn else 0
+
+    @property
+    def has_state(self) -> bool:
+        """True when some layer keeps a per-sequence state (a non-attention mixer)."""
+        return any(g.mixer is not None for s in self.stacks for g in s.groups)
 
     @property
     def is_moe(self) -> bool:

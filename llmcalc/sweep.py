@@ -252,6 +252,8 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
     latent = False
     if stack is not None:
         for g in stack.groups:
+            if g.attention is None:
+                continue
             latent = latent or caches_latent(g.attention, engine)
             groups.append((g.count * kv_values_per_token(g.attention, engine=engine), g.attention.sliding_window))
             if g.cross_attention is not None:

@@ -52,6 +52,8 @@ _NORM_NAMES: dict[str, tuple[str, ...]] = {
     "sandwich": ("attn_norm", "post_attention_norm", "ffn_norm", "post_ffw_norm"),
     "parallel": ("attn_norm", "ffn_norm"),
     "parallel-shared": ("attn_norm",),
+    "single": ("attn_norm",),
+    "none": (),
 }
 
 
@@ -177,8 +179,13 @@ def _experts(out: list[Tensor], p: str, layer: int, moe: MoE, hidden: int) -> No
 def _layer(out: list[Tensor], p: str, layer: int, group: LayerGroup, hidden: int, norm: Norm) -> None:
     """One transformer layer: norms, attention (and cross-attention), then the MLP or MoE block."""
     names = _NORM_NAMES[group.norm_placement]
-    _norm(out, p + names[0], layer, "norms", norm, hidden)
-    _attention(out, p, layer, group.attention, hidden, norm)
+    if names:
+        _norm(out, p + names[0], layer, "norms", norm, hidden)
+    if group.attention is not None:
+        _attention(out, p, layer, group.attention, hidden, norm)
+    if group.mixer is not None:
+        role = group.mixer.component
+        out.extend(Tensor(p + w.name, layer, w.shape, role) for w in group.mixer.weights(hidden))
     if group.cross_attention is not None:
         _norm(out, p + "cross_attn_norm", layer, "norms", norm, hidden)
         _attention(out, p, layer, group.cross_attention, hidden, norm, cross=True)
@@ -197,8 +204,9 @@ def _stack(out: list[Tensor], stack: Stack, prefix: str, hidden: int, norm: Norm
         for _ in range(group.count):
             _layer(out, f"{prefix}blk.{index}.", index, group, hidden, norm)
             index += 1
-    if stack.relative_attention_buckets:
-        heads = stack.groups[0].attention.num_heads
+    first = stack.first_attention
+    if stack.relative_attention_buckets and first is not None:
+        heads = first.num_heads
         out.append(
             Tensor(
                 f"{prefix}blk.0.attn_rel_b.weight",
@@ -212,11 +220,14 @@ def _stack(out: list[Tensor], stack: Stack, prefix: str, hidden: int, norm: Norm
 
 
 def weight_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
-    """Every stored weight and bias of ``spec``, in the order embedding, layers, final norm, head.
+    """Every stored weight and bias of ``spec``'s language model, in the order embedding, layers,
+    final norm, head.
 
     The shapes follow the same formulas as :mod:`llmcalc.params`, so that
-    ``sum(t.n_elements for t in weight_tensors(spec)) == count_params(spec).total_params`` and
-    the tensors of each role add up to that component. Pure: a spec in, a tuple out.
+    ``sum(t.n_elements for t in weight_tensors(spec)) == count_params(spec).language_params`` and
+    the tensors of each role add up to that component. A multimodal model's towers are not listed:
+    llama.cpp keeps them in a separate ``mmproj`` file, and their parameters are in
+    :attr:`llmcalc.spec.ModelSpec.towers`. Pure: a spec in, a tuple out.
     """
     h = spec.hidden_size
     d_embed = spec.embedding_dim or h

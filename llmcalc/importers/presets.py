@@ -37,7 +37,7 @@ from typing import Any
 
 from llmcalc.errors import ConfigError, PresetError
 from llmcalc.importers.files import load_yaml, read_text
-from llmcalc.importers.hf_config import spec_from_hf_config
+from llmcalc.importers.hf import spec_from_hf_config
 from llmcalc.spec import ModelSpec
 
 PRESETS_ENV = "LLMCALC_PRESETS"

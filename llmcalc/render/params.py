@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 def describe(spec: ModelSpec) -> str:
     """One line on the architecture: layers, width, heads, head_dim, experts, positions."""
     attn = spec.first_attention
-    if attn.mla is not None:
+    if attn is None:
+        heads = "no attention layers"
+    elif attn.mla is not None:
         heads = f"{attn.num_heads} heads, MLA (kv_lora_rank {attn.mla.kv_lora_rank})"
     elif attn.num_kv_heads == attn.num_heads:
         heads = f"{attn.num_heads} heads (MHA)"
@@ -35,7 +37,9 @@ def describe(spec: ModelSpec) -> str:
         layers = " + ".join(f"{s.num_layers} {s.role}" for s in spec.stacks)
     else:
         layers = f"{spec.num_hidden_layers} layers"
-    parts = [spec.model_type, layers, f"hidden {spec.hidden_size:,}", heads, f"head_dim {attn.head_dim}"]
+    parts = [spec.model_type, layers, f"hidden {spec.hidden_size:,}", heads]
+    if attn is not None:
+        parts.append(f"head_dim {attn.head_dim}")
     moe = next((g.moe for s in spec.stacks for g in s.groups if g.moe), None)
     if moe is not None:
         shared = ", shared expert" if moe.shared_expert else ""

@@ -1,0 +1,235 @@
+"""Field readers and layer builders shared by every family module: rotary positions, sliding-window patterns,
+merging identical layers into groups, the decoder-spec constructor and the Llama-shaped decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from llmcalc.errors import SpecError
+from llmcalc.importers.hf.fields import Fields
+from llmcalc.spec import (
+    MLP,
+    Attention,
+    LayerGroup,
+    ModelSpec,
+    MoE,
+    Norm,
+    NormPlacement,
+    Positional,
+    QKNorm,
+    RopeScaling,
+    Stack,
+)
+
+
+def rope(f: Fields, *, rotary_dim: int | None = None, max_pos: int | None = None) -> Positional:
+    scaling = None
+    raw = f.data.get("rope_scaling")
+    if isinstance(raw, Mapping):
+        rope_type = str(raw.get("rope_type") or raw.get("type") or "default")
+        original = raw.get("original_max_position_embeddings") or f.data.get("original_max_position_embeddings")
+        factor = raw.get("factor")
+        if not isinstance(factor, (int, float)) or isinstance(factor, bool):
+            factor = (max_pos / original) if (max_pos and isinstance(original, int) and original) else 1.0
+        scaling = RopeScaling(
+            rope_type=rope_type,
+            factor=float(factor),
+            original_max_position_embeddings=original if isinstance(original, int) else None,
+        )
+    elif raw is not None:
+        f.errors.append(f"field 'rope_scaling' must be a mapping or null, got {raw!r}")
+    return Positional(
+        kind="rotary",
+        max_position_embeddings=max_pos,
+        rope_theta=f.number("rope_theta", default=10000.0),
+        rotary_dim=rotary_dim,
+        rope_scaling=scaling,
+    )
+
+
+def layer_windows(f: Fields, n_layers: int, default_types: list[str] | None) -> list[int | None]:
+    """Per-layer sliding window (``None`` for full attention) from ``layer_types`` or a default."""
+    window = f.opt_int("sliding_window")
+    types = f.str_list("layer_types") or default_types
+    if types is None:
+        return [window] * n_layers
+    if len(types) != n_layers:
+        f.errors.append(f"field 'layer_types' has {len(types)} entries for {n_layers} layers")
+        return [None] * n_layers
+    return [window if t in ("sliding_attention", "chunked_attention") else None for t in types]
+
+
+def merge_groups(n_layers: int, make: Callable[[int], LayerGroup]) -> tuple[LayerGroup, ...]:
+    """The layers ``make(0) ... make(n - 1)`` as counted groups of identical layers.
+
+    Identical layers need not be consecutive (Gemma 2 alternates sliding and full attention), so
+    they are merged by value, in order of first appearance.
+    """
+    counts: dict[LayerGroup, int] = {}
+    for i in range(n_layers):
+        layer = make(i)
+        counts[layer] = counts.get(layer, 0) + 1
+    return tuple(replace(layer, count=n) for layer, n in counts.items())
+
+
+def decoder_spec(
+    f: Fields,
+    *,
+    name: str,
+    model_type: str,
+    hidden: int,
+    vocab: int,
+    n_layers: int,
+    make_layer: Callable[[int], LayerGroup],
+    positional: Positional,
+    norm: Norm,
+    tie_default: bool,
+    lm_head_bias: bool = False,
+    embedding_norm: bool = False,
+    mtp_layers: int = 0,
+    embedding_dim: int | None = None,
+    final_norm: bool = True,
+) -> ModelSpec:
+    tied = f.boolean("tie_word_embeddings", default=tie_default)
+    f.check()
+    return ModelSpec(
+        name=name,
+        model_type=model_type,
+        vocab_size=vocab,
+        hidden_size=hidden,
+        stacks=(Stack(role="decoder", groups=merge_groups(n_layers, make_layer), final_norm=final_norm),),
+        positional=positional,
+        norm=norm,
+        lm_head="tied" if tied else "untied",
+        lm_head_bias=lm_head_bias,
+        embedding_norm=embedding_norm,
+        mtp_layers=mtp_layers,
+        embedding_dim=embedding_dim,
+        torch_dtype=config_dtype(f),
+        assumptions=tuple(f.assumptions),
+    )
+
+
+def config_dtype(f: Fields) -> str | None:
+    value = f.data.get("torch_dtype") or f.data.get("dtype")
+    return value if isinstance(value, str) else None
+
+
+def llama_like(
+    f: Fields,
+    name: str,
+    model_type: str,
+    *,
+    qkv_bias_key: str | None = "attention_bias",
+    qkv_bias_default: bool = False,
+    o_bias_follows_qkv: bool = True,
+    qk_norm: QKNorm = "none",
+    qk_norm_type: Norm | None = None,
+    norm: Norm | None = None,
+    placement: NormPlacement = "pre",
+    tie_default: bool = False,
+    head_dim_default: int | None = None,
+    layer_types: list[str] | None = None,
+    gated: bool = True,
+    mlp_bias: bool | None = None,
+    moe_at: Callable[[int], MoE | None] | None = None,
+    rotary_fraction_key: str | None = None,
+    sliding: bool = True,
+) -> ModelSpec:
+    """A decoder of the Llama shape: rotary, GQA, gated MLP, optional MoE in some layers."""
+    hidden = f.integer("hidden_size")
+    heads = f.integer("num_attention_heads")
+    n_layers = f.integer("num_hidden_layers")
+    vocab = f.integer("vocab_size")
+    kv_heads = f.integer("num_key_value_heads", default=heads)
+    if head_dim_default is not None and not f.has("head_dim"):
+        head_dim = head_dim_default
+    else:
+        head_dim = f.head_dim(hidden, heads, "head_dim")
+    inter = f.integer("intermediate_size")
+    qkv_bias = f.boolean(qkv_bias_key, default=qkv_bias_default) if qkv_bias_key else qkv_bias_default
+    o_bias = qkv_bias if o_bias_follows_qkv else False
+    if mlp_bias is None:
+        mlp_bias = f.boolean("mlp_bias", default=False)
+    rotary_dim = None
+    if rotary_fraction_key and f.has(rotary_fraction_key):
+        fraction = f.number(rotary_fraction_key) or 1.0
+        rotary_dim = int(head_dim * fraction)
+    windows = layer_windows(f, n_layers, layer_types) if sliding else [None] * n_layers
+    positional = rope(f, rotary_dim=rotary_dim, max_pos=f.opt_int("max_position_embeddings"))
+    norm = norm or Norm("rmsnorm")
+    dense = MLP(inter, gated=gated, bias=mlp_bias)
+    f.check()
+
+    def layer(i: int) -> LayerGroup:
+        moe = moe_at(i) if moe_at else None
+        return LayerGroup(
+            count=1,
+            attention=Attention(
+                num_heads=heads,
+                num_kv_heads=kv_heads,
+                head_dim=head_dim,
+                v_head_dim=head_dim,
+                qkv_bias=qkv_bias,
+                o_bias=o_bias,
+                qk_norm=qk_norm,
+                qk_norm_type=qk_norm_type,
+                sliding_window=windows[i],
+            ),
+            mlp=None if moe else dense,
+            moe=moe,
+            norm_placement=placement,
+        )
+
+    return decoder_spec(
+        f,
+        name=name,
+        model_type=model_type,
+        hidden=hidden,
+        vocab=vocab,
+        n_layers=n_layers,
+        make_layer=layer,
+        positional=positional,
+        norm=norm,
+        tie_default=tie_default,
+    )
+
+
+def simple_moe(f: Fields, experts_key: str, inter_key: str, **kw: Any) -> MoE | None:
+    n = f.integer(experts_key)
+    k = f.integer("num_experts_per_tok", "experts_per_token")
+    inter = f.integer(inter_key)
+    if f.errors:
+        return None
+    try:
+        return MoE(num_experts=n, experts_per_token=k, expert=MLP(inter, bias=kw.pop("expert_bias", False)), **kw)
+    except SpecError as exc:
+        f.errors.append(str(exc))
+        return None
+
+
+def with_attention(spec: ModelSpec, **changes: Any) -> ModelSpec:
+    """``spec`` with ``changes`` applied to every attention block."""
+    stacks = tuple(
+        replace(
+            s,
+            groups=tuple(
+                replace(g, attention=replace(g.attention, **changes)) if g.attention is not None else g
+                for g in s.groups
+            ),
+        )
+        for s in spec.stacks
+    )
+    return replace(spec, stacks=stacks)
+
+
+def qwen_windows(f: Fields) -> list[str] | None:
+    """Qwen2/Qwen3: sliding window only with ``use_sliding_window``, from ``max_window_layers`` on."""
+    n = f.integer("num_hidden_layers")
+    if not f.boolean("use_sliding_window", default=False):
+        return ["full_attention"] * n
+    start = f.integer("max_window_layers", default=n, minimum=0)
+    return ["sliding_attention" if i >= start else "full_attention" for i in range(n)]
