@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 class LoadedModel:
     """A spec and where it came from.
 
-    ``kind`` is preset, yaml, config, safetensors, gguf or hf-cache. ``weights`` is set when
+    ``kind`` is preset, yaml, config, safetensors, gguf, hf-cache or hub. ``weights`` is set when
     real weight files were read; ``counted_params`` is then the count from their tensor shapes, to
     compare with the analytical count of ``spec``.
     """
@@ -47,14 +47,18 @@ class LoadedModel:
     notes: tuple[str, ...] = ()
 
 
-def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> LoadedModel:
-    """Load a model from a preset name or alias, a YAML preset, a config.json, model files, or the HF cache.
+def load_model(
+    ref: str | Path, *, presets_dirs: Iterable[str | Path] = (), offline: bool | None = None
+) -> LoadedModel:
+    """Load a model from a preset name or alias, a YAML preset, a config.json, model files, the HF cache or Hub.
 
     A string that names an existing path is read from disk: a folder (config.json, with its
     safetensors headers when present), a ``.safetensors`` file or ``*.safetensors.index.json``
     (architecture from the config.json beside it), a ``.gguf`` file, a config.json or a YAML
     preset. Otherwise ``org/name`` (exactly one ``/``) is looked up in the local Hugging Face
-    cache, and anything else is a preset name.
+    cache and, when it is not there and going online is allowed (``offline`` false, or ``None``
+    with ``HF_HUB_OFFLINE`` unset), on the Hub (:mod:`llmcalc.importers.hub`: config.json and the
+    safetensors headers, never the weights). Anything else is a preset name.
     """
     if os.path.isdir(ref) or os.path.isfile(ref):
         from pathlib import Path
@@ -68,6 +72,11 @@ def load_model(ref: str | Path, *, presets_dirs: Iterable[str | Path] = ()) -> L
         from llmcalc.importers.hf_cache import is_repo_id, resolve_repo
 
         if is_repo_id(text):
+            from llmcalc.importers.hf_cache import find_snapshot
+            from llmcalc.importers.hub import offline_requested
+
+            if find_snapshot(text) is None and not offline_requested(offline):
+                return _from_hub(text)
             snapshot = resolve_repo(text)
             loaded = _from_folder(snapshot)
             return replace(loaded, kind="hf-cache", source=str(snapshot),
@@ -141,7 +150,7 @@ def _from_weights(
     folder: Path, *, index: Path | None = None, files: list[Path] | None = None, single: Path | None = None
 ) -> LoadedModel:
     """Safetensors weights: the spec from the config.json beside them, the counts from their headers."""
-    from llmcalc.importers.safetensors import count_tensors, read_headers, read_index, weight_files
+    from llmcalc.importers.safetensors import read_headers, read_index, weight_files
 
     notes: list[str] = []
     if single is not None:
@@ -159,19 +168,42 @@ def _from_weights(
         what = index or (files[0] if len(files) == 1 else folder)
         raise ConfigError(f"{what}: no config.json beside the weights; llmcalc reads the architecture from it")
     data, spec = _config_spec(config)
-    qc = data.get("quantization_config")
-    headers = read_headers(files)
-    count = count_tensors(headers, quantization_config=qc if isinstance(qc, dict) else None,
-                          num_layers=spec.num_hidden_layers)
+    source = str(index or (files[0] if len(files) == 1 else folder))
+    return _counted(spec, data, read_headers(files), source=source, kind="safetensors", config=str(config),
+                    notes=notes)
+
+
+def _counted(spec: ModelSpec, data: dict[str, Any], headers: list[Any], *, source: str, kind: str, config: str,
+             notes: list[str]) -> LoadedModel:
+    """A spec and the count of its safetensors headers (read from disk or from the Hub)."""
+    from llmcalc.importers.safetensors import count_tensors
     from llmcalc.stored import StoredWeights
 
+    qc = data.get("quantization_config")
+    count = count_tensors(headers, quantization_config=qc if isinstance(qc, dict) else None,
+                          num_layers=spec.num_hidden_layers)
     weights = StoredWeights(total_bytes=count.total_bytes, params=count.params,
                             bytes_by_dtype=count.bytes_by_dtype, notes=count.notes)
-    source = str(index or (files[0] if len(files) == 1 else folder))
-    notes.append(f"read the headers of {len(files)} safetensors file{'s' if len(files) > 1 else ''} "
+    n = len(headers)
+    notes.append(f"read the headers of {n} safetensors file{'s' if n > 1 else ''} "
                  f"({count.tensors:,} tensors); architecture from {config}")
-    return LoadedModel(spec=spec, source=source, kind="safetensors", weights=weights,
+    return LoadedModel(spec=spec, source=source, kind=kind, weights=weights,
                        counted_params=count.params - count.extra_layer_params, notes=tuple(notes))
+
+
+def _from_hub(repo_id: str) -> LoadedModel:
+    """``org/name`` from the Hugging Face Hub: config.json (cached) and the safetensors headers."""
+    from llmcalc.importers.hub import fetch_model
+
+    hub = fetch_model(repo_id)
+    data = read_json(hub.config_path)
+    spec = spec_from_hf_config(data, source=f"{repo_id} config.json (Hub)", name=repo_id)
+    notes = [f"{repo_id}: read from the Hugging Face Hub (config.json cached in {hub.config_path.parent})"]
+    if not hub.headers:
+        notes.append(f"{repo_id}: no safetensors weights on the Hub; counted from config.json only")
+        return LoadedModel(spec=spec, source=repo_id, kind="hub", notes=tuple(notes))
+    return _counted(spec, data if isinstance(data, dict) else {}, list(hub.headers), source=repo_id, kind="hub",
+                    config="config.json (Hub)", notes=notes)
 
 
 def _from_gguf(path: Path) -> LoadedModel:

@@ -35,4 +35,8 @@ def test_wheel_contains_presets_and_gpu_catalogue(tmp_path: Path) -> None:
     assert {f"llmcalc/presets/{n}" for n in presets} <= names
     assert "llmcalc/presets/index.json" in names
     assert "llmcalc/data/gpus.yaml" in names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "llmcalc").rglob("*.py")}
+    assert modules - names == set(), "subpackages missing from [tool.setuptools] packages in pyproject.toml"
+    data = {p.relative_to(ROOT).as_posix() for p in (ROOT / "llmcalc" / "data").iterdir() if p.is_file()}
+    assert data - names == set(), "data files missing from package-data in pyproject.toml"
     assert any(n.endswith("entry_points.txt") for n in names)

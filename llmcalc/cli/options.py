@@ -10,7 +10,23 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _forbid_hub(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--offline``: the same switch as HF_HUB_OFFLINE=1, for this process (llmcalc.importers.hub)."""
+    if value:
+        import os
+
+        os.environ["HF_HUB_OFFLINE"] = "1"
+
+
 def presets_dir_option(f: F) -> F:
+    """Where models come from: --presets-dir, and --offline (never ask the Hugging Face Hub)."""
+    f = click.option(
+        "--offline",
+        is_flag=True,
+        expose_value=False,
+        callback=_forbid_hub,
+        help="Never ask the Hugging Face Hub for an org/name missing from the local cache (also HF_HUB_OFFLINE=1).",
+    )(f)
     return click.option(
         "--presets-dir",
         "presets_dirs",
@@ -35,8 +51,9 @@ def warn(message: str) -> None:
 
 
 def units_option(f: F) -> F:
-    return click.option("--units", type=click.Choice(["binary", "decimal"]), default="binary", show_default=True,
-                        help="Memory in GiB (2^30 bytes, binary) or GB (10^9 bytes, decimal).")(f)
+    return click.option("--units", type=click.Choice(["binary", "decimal", "GiB", "GB"], case_sensitive=False),
+                        default="binary", show_default=True, callback=_units,
+                        help="Memory in GiB (2^30 bytes: binary, GiB) or GB (10^9 bytes: decimal, GB).")(f)
 
 
 def gpus_file_option(f: F) -> F:
@@ -48,3 +65,232 @@ def gpus_file_option(f: F) -> F:
         help="Extra GPU catalogue YAML file; its entries replace built-in ones of the same name "
              "(repeatable; also LLMCALC_GPUS, joined with ':').",
     )(f)
+
+
+# --- one parser for every command: counts, lists, GPU sets, units, completion -------------------------
+#
+# Bad values of one kind fail the same way everywhere: click's usage error, exit status 2. Domain
+# checks that need a model (a context past its maximum, say) stay in the library (exit 1).
+
+#: Suffixes of a count: K = 2^10, M = 2^20 (context windows are named so: 32K = 32,768, 128K = 131,072).
+COUNT_SUFFIXES = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+#: No count llmcalc takes is larger (2^40 tokens or sequences); longer text is not a count.
+MAX_COUNT = 2**40
+_COUNT_TEXT_LIMIT = 32
+
+
+def parse_count(text: str) -> int:
+    """``"32k"`` -> 32,768; ``"128K"`` -> 131,072; ``"1M"`` -> 1,048,576; ``"32,768"``, ``"32_768"``, ``"1.5k"``
+    -> 1,536. Raises ValueError (with the reason) for anything else, a fraction of one included."""
+    from fractions import Fraction
+
+    raw = text.strip()
+    if not raw or len(raw) > _COUNT_TEXT_LIMIT:
+        raise ValueError("expected a whole number such as 4096, 32k or 1M")
+    body, suffix = raw, ""
+    if body[-1].isalpha():
+        body, suffix = body[:-1], body[-1].lower()
+    if suffix not in COUNT_SUFFIXES or not body or not all(c in "0123456789.,_" for c in body) \
+            or body.count(".") > 1 or not body.replace(",", "").replace("_", "").replace(".", "").isascii():
+        raise ValueError("expected a whole number such as 4096, 32k or 1M (k = 1,024, M = 1,048,576)")
+    digits = body.replace(",", "").replace("_", "")
+    if not digits.strip(".") or not digits.replace(".", "").isdigit():
+        raise ValueError("expected a whole number such as 4096, 32k or 1M")
+    value = Fraction(digits) * COUNT_SUFFIXES[suffix]
+    if value.denominator != 1:
+        raise ValueError(f"{text.strip()} is not a whole number")
+    if value > MAX_COUNT:
+        raise ValueError(f"more than {MAX_COUNT:,}")
+    return int(value)
+
+
+class Count(click.ParamType):
+    """A whole number with an optional K/M suffix (:func:`parse_count`), at least ``minimum``."""
+
+    name = "count"
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = parse_count(str(value))
+            except ValueError as exc:
+                self.fail(f"'{_shown(value)}': {exc}", param, ctx)
+        if number < self.minimum:
+            self.fail(f"'{_shown(value)}' is less than {self.minimum}", param, ctx)
+        return number
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """A user's value as echoed in a message: one line, at most ``limit`` characters."""
+    text = repr(str(value))[1:-1]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def split_list(values: tuple[str, ...] | list[str] | str | None, *, what: str) -> list[str]:
+    """Comma-separated and repeated values as one list: ``("4,8", "16")`` -> ``["4", "8", "16"]``.
+
+    An empty item (``4,,8``, a trailing comma) is an error, not skipped.
+    """
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    out: list[str] = []
+    for item in items:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                raise click.BadParameter(f"'{_shown(item)}' has an empty {what}")
+            out.append(part)
+    return out
+
+
+def _bpw_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    from llmcalc.errors import LLMCalcError
+    from llmcalc.quant import parse_bits
+
+    out = split_list(value, what="bits-per-weight value")
+    for item in out:
+        try:
+            parse_bits(item)
+        except LLMCalcError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return out
+
+
+def _format_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+    from llmcalc.errors import LLMCalcError
+    from llmcalc.quant import get_format
+
+    out = split_list(value, what="format name")
+    for item in out:
+        try:
+            get_format(item)
+        except LLMCalcError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return out
+
+
+def _gpu_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[tuple[str, int]]:
+    from llmcalc.gpus import split_gpu_set
+
+    out = []
+    for item in split_list(value, what="GPU"):
+        parts = split_gpu_set(item)
+        if parts is None or parts[1] > 4096:
+            raise click.BadParameter(f"'{_shown(item)}' is not a GPU or a count x GPU (h100, 2xh100)")
+        out.append(parts)
+    return out
+
+
+def bpw_option(help: str = "Bits per weight, applied to every parameter; several give one column each "
+                           "(--bpw 16,8,4, or --bpw repeated).") -> Callable[[F], F]:
+    return click.option("--bpw", multiple=True, callback=_bpw_list, metavar="BITS[,BITS...]", help=help)
+
+
+def quant_option(help: str = "Named weight formats (`llmcalc quant` lists them), e.g. q4_k_m,q8_0 or fp8; "
+                             "comma-separated or repeated.") -> Callable[[F], F]:
+    return click.option("--quant", multiple=True, callback=_format_list, metavar="NAME[,NAME...]", help=help,
+                        shell_complete=complete_formats)
+
+
+def gpu_option(help: str = "GPU to judge the fit on (`llmcalc gpus` lists them); 2xh100 for two.") -> Callable[[F], F]:
+    return click.option("--gpu", "gpu_set", multiple=True, callback=_gpu_list, metavar="[Nx]GPU", help=help,
+                        shell_complete=complete_gpus)
+
+
+def resolve_gpu(gpu_set: list[tuple[str, int]], num_gpus: int | None) -> tuple[str | None, int | None]:
+    """One GPU name and count from ``--gpu`` (``2xh100``) and ``--gpus N``, or a usage error.
+
+    ``--gpu 2xh100`` is ``--gpu h100 --gpus 2``; both may be given when they agree. Mixed sets
+    (``rtx4090,rtx3090``) are refused here: the commands using this take one kind of GPU.
+    """
+    if not gpu_set:
+        return None, num_gpus
+    names = {name.lower() for name, _ in gpu_set}
+    if len(names) > 1:
+        raise click.UsageError(f"--gpu: one kind of GPU at a time here, got {', '.join(n for n, _ in gpu_set)}")
+    name = gpu_set[0][0]
+    count = sum(n for _, n in gpu_set)
+    explicit = len(gpu_set) > 1 or gpu_set[0][1] != 1
+    if num_gpus is not None and explicit and num_gpus != count:
+        raise click.UsageError(f"--gpu gives {count} x {name} but --gpus gives {num_gpus}; give one count")
+    return name, num_gpus if num_gpus is not None else (count if explicit else None)
+
+
+def count_option(name: str, *, metavar: str, help: str, default: int | None = None,
+                 dest: str | None = None) -> Callable[[F], F]:
+    """``--context 32k``, ``--batch 8``: a :class:`Count`."""
+    args = [name] + ([dest] if dest else [])
+    return click.option(*args, type=Count(), default=default, metavar=metavar, help=help,
+                        show_default=default is not None)
+
+
+UNIT_CHOICES = {"binary": "binary", "decimal": "decimal", "gib": "binary", "gb": "decimal"}
+
+
+def _units(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    return UNIT_CHOICES[value.lower()]
+
+
+# --- shell completion (click's: eval "$(_LLMCALC_COMPLETE=bash_source llmcalc)") --------------------
+
+
+def _items(candidates: list[str], incomplete: str) -> list[Any]:
+    from click.shell_completion import CompletionItem
+
+    low = incomplete.lower()
+    return [CompletionItem(c) for c in dict.fromkeys(candidates) if c.lower().startswith(low)]
+
+
+def complete_models(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Preset names and aliases (from the built-in index), and paths."""
+    from click.shell_completion import CompletionItem
+
+    try:
+        from llmcalc.importers.presets import INDEX_FILE, builtin_dir, load_yaml, read_text
+
+        index = load_yaml(read_text(f"{builtin_dir()}/{INDEX_FILE}"), source=INDEX_FILE)
+        names = sorted(set(index["aliases"].values())) + sorted(index["aliases"])
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        names = []
+    items = _items(names, incomplete)
+    if "/" in incomplete or incomplete.startswith((".", "~")):
+        items.append(CompletionItem(incomplete, type="file"))
+    return items
+
+
+def complete_gpus(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """GPU names and aliases, after an optional ``Nx`` count."""
+    import re
+
+    try:
+        from llmcalc.gpus import load_catalogue
+
+        labels = [label for g in load_catalogue().values() for label in (g.name, *g.aliases)]
+    except Exception:  # noqa: BLE001 - completion must never fail loudly
+        labels = []
+    prefix, rest = "", incomplete
+    head, sep, last = incomplete.rpartition(",")
+    prefix, rest = (head + sep, last)
+    m = re.match(r"(\d+x)(.*)", rest, flags=re.IGNORECASE)
+    if m:
+        prefix, rest = prefix + m.group(1), m.group(2)
+    return _items([prefix + label for label in labels], prefix + rest)
+
+
+def complete_formats(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Weight format names (after any comma-separated ones already typed)."""
+    from llmcalc.quant import all_formats
+
+    head, sep, _ = incomplete.rpartition(",")
+    return _items([head + sep + f.name for f in all_formats()], incomplete)
+
+
+def model_argument(required: bool = True) -> Callable[[F], F]:
+    """The MODEL argument, completing preset names and aliases."""
+    return click.argument("model", required=required, shell_complete=complete_models)
