@@ -48,14 +48,29 @@ NORMS_PER_LAYER: dict[str, int] = {
 }
 
 
-def _positive(value: object, name: str) -> None:
+#: No dimension of a real model comes near this; a spec past it is refused (bounded work everywhere).
+MAX_DIMENSION = 1 << 40
+#: Layers in one stack: no real model has 10^5 (tensor lists and GGUF mixes walk every layer).
+MAX_LAYERS = 100_000
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _positive(value: object, name: str, limit: int = MAX_DIMENSION) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SpecError(f"{name} must be a positive integer, got {value!r}")
+        raise SpecError(f"{name} must be a positive integer, got {_shown(value)}")
+    if value > limit:
+        raise SpecError(f"{name} is {_shown(value)}, more than any model has (at most {limit:,})")
 
 
 def _non_negative(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise SpecError(f"{name} must be a non-negative integer, got {value!r}")
+        raise SpecError(f"{name} must be a non-negative integer, got {_shown(value)}")
+    if value > MAX_DIMENSION:
+        raise SpecError(f"{name} is {_shown(value)}, more than any model has (at most {MAX_DIMENSION:,})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +122,28 @@ class MLA:
 
 
 @dataclass(frozen=True, slots=True)
+class Indexer:
+    """DeepSeek-V3.2's DSA lightning indexer (DeepSeek-V3.2-Exp report, section 2.1;
+    ``DeepseekV32Indexer`` in transformers ``modeling_deepseek_v32.py``).
+
+    It scores past tokens with ``num_heads`` small query heads of ``head_dim`` (projected from the
+    MLA query latent of ``q_input_dim``) against one shared key of ``head_dim`` per token, and keeps
+    the ``topk`` best for the attention. Its keys are cached beside the KV cache.
+    """
+
+    num_heads: int
+    head_dim: int
+    q_input_dim: int
+    topk: int
+
+    def __post_init__(self) -> None:
+        _positive(self.num_heads, "index_n_heads")
+        _positive(self.head_dim, "index_head_dim")
+        _positive(self.q_input_dim, "q_lora_rank")
+        _positive(self.topk, "index_topk")
+
+
+@dataclass(frozen=True, slots=True)
 class Attention:
     """One attention block (self- or cross-attention).
 
@@ -119,6 +156,11 @@ class Attention:
     channels (OLMo 2, OLMoE, StableLM, Cohere), ``weightless`` for an L2 norm with no parameters
     (Llama 4). ``qk_norm_type`` overrides the model's norm for the q/k norms (StableLM's per-head
     norms are LayerNorms without bias in a model whose other LayerNorms have one).
+    ``k_bias`` overrides ``qkv_bias`` for the key projection (Whisper's ``k_proj`` has no bias).
+    ``indexer`` is a sparse-attention indexer (DeepSeek-V3.2). ``o_input_dim`` overrides the width
+    the output projection reads (Helium's ``o_proj`` is ``hidden x hidden`` whatever ``head_dim``).
+    ``output_gate``: the query projection also yields a sigmoid gate per output channel, doubling
+    q's width (Qwen3-Next, ``Qwen3NextAttention`` in ``modeling_qwen3_next.py``).
     """
 
     num_heads: int
@@ -132,9 +174,15 @@ class Attention:
     sinks: bool = False
     mla: MLA | None = None
     qk_norm_type: Norm | None = None
+    indexer: Indexer | None = None
+    o_input_dim: int | None = None
+    k_bias: bool | None = None
+    output_gate: bool = False
 
     def __post_init__(self) -> None:
         _positive(self.num_heads, "num_attention_heads")
+        if self.o_input_dim is not None:
+            _positive(self.o_input_dim, "o_proj input width")
         _positive(self.num_kv_heads, "num_key_value_heads")
         _positive(self.head_dim, "head_dim")
         _positive(self.v_head_dim, "v_head_dim")
@@ -161,14 +209,20 @@ class Attention:
 
 @dataclass(frozen=True, slots=True)
 class MLP:
-    """A feed-forward block: gated (SwiGLU/GeGLU: gate, up, down) or plain (up, down)."""
+    """A feed-forward block: gated (SwiGLU/GeGLU: gate, up, down) or plain (up, down).
+
+    ``activation_params`` counts learned scalars of the activation itself (Apertus's xIELU keeps
+    ``alpha_p`` and ``alpha_n``: 2 per MLP, ``XIELUActivation`` in transformers ``activations.py``).
+    """
 
     intermediate_size: int
     gated: bool = True
     bias: bool = False
+    activation_params: int = 0
 
     def __post_init__(self) -> None:
         _positive(self.intermediate_size, "intermediate_size")
+        _non_negative(self.activation_params, "activation parameters")
 
     @property
     def matrices(self) -> int:
@@ -183,7 +237,10 @@ class MoE:
     ``expert`` is one routed expert; ``shared_expert`` is the always-on expert FFN (all of a
     model's shared experts as one block, as DeepSeek and Qwen implement them), with an optional
     sigmoid gate of ``hidden x 1`` (Qwen-MoE). ``router_bias`` is a learned router bias
-    (gpt-oss); DeepSeek-V3's ``e_score_correction_bias`` is a buffer, not a parameter.
+    (gpt-oss; ERNIE 4.5 keeps its ``e_score_correction_bias`` of one value per expert as a
+    parameter, counted here); DeepSeek-V3's ``e_score_correction_bias`` is a buffer, not a
+    parameter. ``zero_experts`` are LongCat-Flash's zero-computation (identity) experts: the router
+    scores ``num_experts + zero_experts`` choices, and a token sent to one computes nothing.
     """
 
     num_experts: int
@@ -192,14 +249,16 @@ class MoE:
     shared_expert: MLP | None = None
     shared_expert_gate: bool = False
     router_bias: bool = False
+    zero_experts: int = 0
 
     def __post_init__(self) -> None:
         _positive(self.num_experts, "num_experts")
+        _non_negative(self.zero_experts, "zero_expert_num")
         _positive(self.experts_per_token, "num_experts_per_tok")
-        if self.experts_per_token > self.num_experts:
+        if self.experts_per_token > self.num_experts + self.zero_experts:
             raise SpecError(
                 f"num_experts_per_tok ({self.experts_per_token}) exceeds the number of experts "
-                f"({self.num_experts})"
+                f"({self.num_experts + self.zero_experts})"
             )
         if self.shared_expert_gate and self.shared_expert is None:
             raise SpecError("a shared-expert gate needs a shared expert")
@@ -213,7 +272,10 @@ class LayerGroup:
     state-space, linear-attention, recurrent or convolution block from :mod:`llmcalc.mixers`),
     and at most one channel mixer: a dense ``mlp`` or an ``moe`` block. Hybrid models (Jamba,
     Nemotron-H, Qwen3-Next) are stacks of groups of different mixers; a Mamba or Nemotron-H
-    layer may have no MLP at all, and a Nemotron-H MLP layer no token mixer.
+    layer may have no MLP at all, and a Nemotron-H MLP layer no token mixer. A parallel hybrid
+    (Falcon-H1: attention and a Mamba-2 mixer side by side in every layer) has both. ``gate_params``
+    are learned scalars outside the blocks (Mllama's cross-attention layers gate their attention
+    and MLP outputs with one ``tanh`` gate each).
     """
 
     count: int
@@ -223,13 +285,12 @@ class LayerGroup:
     cross_attention: Attention | None = None
     norm_placement: NormPlacement = "pre"
     mixer: Mixer | None = None
+    gate_params: int = 0
 
     def __post_init__(self) -> None:
-        _positive(self.count, "layer count")
+        _positive(self.count, "layer count", MAX_LAYERS)
         if self.mlp is not None and self.moe is not None:
             raise SpecError("a layer has at most one of a dense MLP or an MoE block")
-        if self.attention is not None and self.mixer is not None:
-            raise SpecError("a layer has at most one token mixer (attention or another mixer)")
         if self.attention is None and self.mixer is None and self.mlp is None and self.moe is None:
             raise SpecError("a layer needs a token mixer or a feed-forward block")
         if self.norm_placement not in NORMS_PER_LAYER:
@@ -257,6 +318,8 @@ class Stack:
     def __post_init__(self) -> None:
         if not self.groups:
             raise SpecError(f"the {self.role} has no layers")
+        if sum(g.count for g in self.groups) > MAX_LAYERS:
+            raise SpecError(f"the {self.role} has more than {MAX_LAYERS:,} layers; no real model has")
         _non_negative(self.relative_attention_buckets, "relative_attention_num_buckets")
 
     @property
@@ -369,7 +432,8 @@ class ModelSpec:
     (BLOOM also normalises its embeddings). ``mtp_layers`` counts DeepSeek-V3 multi-token-
     prediction modules, which are reported outside the total. ``towers`` are a multimodal
     checkpoint's encoder towers and projector (their parameters are part of the total; the rest
-    is the language model). ``assumptions`` lists what the
+    is the language model). ``embedding_extra_rows`` are token-embedding rows beyond
+    ``vocab_size`` that the output head does not have (Mllama's ``vocab_size + 8``). ``assumptions`` lists what the
     importer had to assume (a config of an unknown model_type, a missing optional field); the CLI
     prints each as a warning.
     """
@@ -391,6 +455,7 @@ class ModelSpec:
     torch_dtype: str | None = None
     assumptions: tuple[str, ...] = ()
     towers: tuple[Tower, ...] = ()
+    embedding_extra_rows: int = 0
 
     def __post_init__(self) -> None:
         _positive(self.vocab_size, "vocab_size")

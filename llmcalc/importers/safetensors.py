@@ -39,8 +39,16 @@ from typing import Any
 from llmcalc.errors import FileFormatError
 from llmcalc.importers.files import reading
 
-#: A header longer than this is refused (the largest real ones, DeepSeek-V3 shards, are < 1 MB).
-MAX_HEADER_BYTES = 100 * 1000 * 1000
+#: A header longer than this is refused (the largest real ones, DeepSeek-V3 shards, are < 1 MB; a
+#: single-file checkpoint of 100,000 tensors would need about 10 MB).
+MAX_HEADER_BYTES = 16 * 1000 * 1000
+
+
+def _header_int(text: str) -> int:
+    """A header integer: offsets and dimensions fit in 64 bits, so 20 digits; NaN/Infinity refused."""
+    if not text.lstrip("-").isdigit() or len(text) > 21:
+        raise ValueError(f"{text[:30]!r} is not an integer a header can hold")
+    return int(text)
 
 #: Bits per element of each safetensors dtype (``Dtype::bitsize`` in safetensors ``tensor.rs``).
 DTYPE_BITS: dict[str, int] = {
@@ -145,9 +153,13 @@ def read_header(path: Path) -> SafetensorsHeader:
     except UnicodeDecodeError as exc:
         raise FileFormatError(f"{path}: header is not UTF-8 ({exc.reason} at byte {8 + exc.start})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_int=_header_int, parse_constant=_header_int)
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"{path}: header is not valid JSON ({exc.msg} at char {exc.pos})") from None
+    except RecursionError:
+        raise FileFormatError(f"{path}: header JSON is nested too deeply") from None
+    except ValueError as exc:
+        raise FileFormatError(f"{path}: header is not valid: {exc}") from None
     if not isinstance(data, dict):
         raise FileFormatError(f"{path}: header must be a JSON object, got {type(data).__name__}")
     return _parse_header(path, data, data_start=8 + length, file_bytes=size)

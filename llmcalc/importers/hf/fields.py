@@ -9,6 +9,29 @@ from llmcalc.errors import SpecError
 
 _MISSING = object()
 
+#: The largest value any integer field may take: well above every real dimension (vocabularies of
+#: 10^6, widths of 10^5, context of 10^7) and small enough that no product overflows a float.
+MAX_FIELD = 1 << 40
+
+#: Tighter bounds for counts that drive loops: no real model has 10^5 layers or 10^6 experts, and
+#: a config claiming 10^18 must fail at once rather than after minutes of work.
+FIELD_LIMITS: dict[str, int] = {
+    **dict.fromkeys(
+        ("num_hidden_layers", "n_layer", "num_layers", "n_layers", "num_decoder_layers", "decoder_layers",
+         "encoder_layers", "num_encoder_layers", "block_count", "first_k_dense_replace"),
+        100_000,
+    ),
+    **dict.fromkeys(("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"), 1_000_000),
+}
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """``repr(value)``, shortened: an error line never repeats a whole hostile value."""
+    if isinstance(value, int) and value.bit_length() >= 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 class Fields:
     """Typed access to a config mapping that collects every problem instead of stopping at one."""
@@ -28,7 +51,7 @@ class Fields:
     def has(self, *names: str) -> bool:
         return self._raw(names)[1] is not _MISSING
 
-    def integer(self, *names: str, default: Any = _MISSING, minimum: int = 1) -> int:
+    def integer(self, *names: str, default: Any = _MISSING, minimum: int = 1, maximum: int | None = None) -> int:
         """The first present key among ``names`` as an int >= ``minimum``; records an error if bad."""
         name, value = self._raw(names)
         if value is _MISSING:
@@ -39,11 +62,15 @@ class Fields:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.errors.append(f"field '{name}' must be an integer, got {value!r}")
+            self.errors.append(f"field '{name}' must be an integer, got {_short(value)}")
             return 1
         if value < minimum:
             bound = "positive" if minimum == 1 else f">= {minimum}"
-            self.errors.append(f"field '{name}' must be {bound}, got {value}")
+            self.errors.append(f"field '{name}' must be {bound}, got {_short(value)}")
+            return 1
+        limit = maximum if maximum is not None else FIELD_LIMITS.get(name, MAX_FIELD)
+        if value > limit:
+            self.errors.append(f"field '{name}' is {_short(value)}, more than any model has (at most {limit:,})")
             return 1
         return value
 
@@ -55,7 +82,7 @@ class Fields:
         if value is _MISSING:
             return default
         if not isinstance(value, bool):
-            self.errors.append(f"field '{name}' must be true or false, got {value!r}")
+            self.errors.append(f"field '{name}' must be true or false, got {_short(value)}")
             return default
         return value
 
@@ -64,16 +91,23 @@ class Fields:
         if value is _MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.errors.append(f"field '{name}' must be a number, got {value!r}")
+            self.errors.append(f"field '{name}' must be a number, got {_short(value)}")
             return default
-        return float(value)
+        if isinstance(value, int) and abs(value) > MAX_FIELD * MAX_FIELD:
+            self.errors.append(f"field '{name}' is {_short(value)}, out of range")
+            return default
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.errors.append(f"field '{name}' must be a finite number, got {number}")
+            return default
+        return number
 
     def string(self, *names: str, default: str) -> str:
         name, value = self._raw(names)
         if value is _MISSING:
             return default
         if not isinstance(value, str):
-            self.errors.append(f"field '{name}' must be a string, got {value!r}")
+            self.errors.append(f"field '{name}' must be a string, got {_short(value)}")
             return default
         return value
 
@@ -82,7 +116,7 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            self.errors.append(f"field '{name}' must be a list of integers, got {value!r}")
+            self.errors.append(f"field '{name}' must be a list of integers, got {_short(value)}")
             return []
         return value
 
@@ -91,7 +125,7 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.errors.append(f"field '{name}' must be a list of strings, got {value!r}")
+            self.errors.append(f"field '{name}' must be a list of strings, got {_short(value)}")
             return None
         return value
 

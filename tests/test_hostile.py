@@ -1,0 +1,284 @@
+"""Hostile input: every entry point ends in a documented error, in bounded time, never a traceback.
+
+Two halves: regression cases for the classes a hostile-input run found (hostile numbers, nesting,
+sizes, files), and property-based tests (hypothesis) that throw generated config mappings, JSON and
+YAML documents and binary headers at the importers and assert that nothing but an
+:class:`~llmcalc.LLMCalcError` escapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcalc import LLMCalcError, count_params, spec_from_hf_config
+from llmcalc.errors import ConfigError, FileFormatError, SpecError
+from llmcalc.importers.files import read_json, read_yaml
+from llmcalc.importers.hf import SUPPORTED_MODEL_TYPES
+from llmcalc.tensors import weight_tensors
+from tests.helpers_files import TINY_LLAMA
+
+hypothesis = pytest.importorskip("hypothesis", reason="the property-based tests need hypothesis (the test extra)")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+#: Generous per-example deadline: the machine may be busy; a hang or a 10^7-layer walk is far over.
+SETTINGS = settings(max_examples=80, deadline=3000, suppress_health_check=[HealthCheck.too_slow], database=None)
+
+
+def _config(**changes: Any) -> dict[str, Any]:
+    return {**TINY_LLAMA, **changes}
+
+
+# --- hostile numbers and sizes in config.json ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"num_hidden_layers": 10**7}, "more than any model has"),
+        ({"num_hidden_layers": 10**18}, "more than any model has"),
+        ({"num_hidden_layers": 2**63}, "more than any model has"),
+        ({"hidden_size": 10**5000}, "digits"),
+        ({"vocab_size": -(10**40)}, "must be positive"),
+        ({"rope_theta": float("nan")}, "finite number"),
+        ({"rope_theta": float("inf")}, "finite number"),
+        ({"intermediate_size": "²"}, "must be an integer"),
+        ({"num_attention_heads": 1.5}, "must be an integer"),
+    ],
+    ids=["1e7-layers", "1e18-layers", "2^63-layers", "5000-digit", "huge-negative", "nan", "inf", "superscript",
+         "float-heads"],
+)
+def test_hostile_numbers_in_a_config(changes: dict[str, Any], message: str) -> None:
+    """Out-of-range numbers are a SpecError naming the field, raised at once."""
+    started = time.monotonic()
+    with pytest.raises(SpecError, match=message) as err:
+        spec_from_hf_config(_config(**changes), source="cfg")
+    assert time.monotonic() - started < 1
+    assert len(str(err.value)) < 400
+
+
+def test_partial_rotary_factor_nan_is_an_error() -> None:
+    """NaN in a fraction field is refused, not carried into int() (a traceback before)."""
+    cfg = {"model_type": "stablelm", "vocab_size": 100, "hidden_size": 64, "num_hidden_layers": 2,
+           "num_attention_heads": 4, "intermediate_size": 128, "partial_rotary_factor": float("nan")}
+    with pytest.raises(SpecError, match="finite number"):
+        spec_from_hf_config(cfg, source="cfg")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": ' + "9" * 5000 + "}", "5,000 digits"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"rope_theta": NaN}', "not a number JSON allows"),
+        ('{"rope_theta": Infinity}', "not a number JSON allows"),
+    ],
+    ids=["5000-digits", "deep-nesting", "nan", "infinity"],
+)
+def test_hostile_json_files(tmp_path: Path, text: str, message: str) -> None:
+    """Hostile JSON is a ConfigError naming the file."""
+    path = tmp_path / "config.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message) as err:
+        read_json(path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: " + "9" * 5000, "digits"),
+        ("a: " + "[" * 5000 + "]" * 5000, "nest"),
+    ],
+    ids=["5000-digits", "deep-nesting"],
+)
+def test_hostile_yaml_values(tmp_path: Path, text: str, message: str) -> None:
+    """Hostile YAML numbers and nesting are ConfigErrors naming the file."""
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        read_yaml(path)
+
+
+def test_billion_laughs_yaml_is_refused_quickly(tmp_path: Path) -> None:
+    """Aliases that would expand to 10^9 values are refused before anything walks them."""
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 10)}]" for i in range(1, 9)]
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="expands to more than"):
+        read_yaml(path)
+    assert time.monotonic() - started < 5
+
+
+# --- hostile files ---------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_dev_zero_is_not_read_whole() -> None:
+    """A device is refused without reading it (MemoryError after 2.9 GiB before)."""
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_json("/dev/zero")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_fifo_does_not_block(tmp_path: Path) -> None:
+    """A FIFO with no writer is refused at once instead of blocking forever."""
+    fifo = tmp_path / "config.json"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_json(fifo)
+    assert time.monotonic() - started < 2
+
+
+def test_oversized_file_reads_a_bounded_prefix(tmp_path: Path) -> None:
+    """A file larger than the cap is refused after reading at most the cap (sparse 2 GiB file)."""
+    path = tmp_path / "config.json"
+    with path.open("wb") as fh:
+        fh.truncate(2 * 1024**3)
+    with pytest.raises(ConfigError, match="too large"):
+        read_json(path)
+
+
+# --- property-based: configs, documents, binary headers --------------------------------------------
+
+_FIELDS = sorted({*TINY_LLAMA, "num_key_value_heads", "head_dim", "rope_scaling", "layer_types", "sliding_window",
+                  "num_local_experts", "num_experts_per_tok", "tie_word_embeddings", "attention_bias",
+                  "partial_rotary_factor", "rope_theta", "max_position_embeddings", "n_layer", "n_embd", "n_head"})
+
+_scalars = st.one_of(
+    st.none(), st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.integers(min_value=0, max_value=70).map(lambda e: 10**e),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+)
+_values = st.recursive(_scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                          st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+                       max_leaves=12)
+
+
+@st.composite
+def configs(draw: Any) -> dict[str, Any]:
+    """A real-looking config with a few fields replaced by hostile values."""
+    data: dict[str, Any] = dict(TINY_LLAMA)
+    data["model_type"] = draw(st.sampled_from([*SUPPORTED_MODEL_TYPES, "no-such-type", ""]))
+    for key in draw(st.lists(st.sampled_from(_FIELDS), max_size=5, unique=True)):
+        data[key] = draw(_values)
+    return data
+
+
+@SETTINGS
+@given(configs())
+def test_any_config_is_a_spec_or_an_llmcalc_error(data: dict[str, Any]) -> None:
+    """spec_from_hf_config either builds a spec that counts and lists its tensors, or raises LLMCalcError."""
+    try:
+        spec = spec_from_hf_config(data, source="generated")
+    except LLMCalcError as exc:
+        assert "\n" not in str(exc)
+        return
+    counts = count_params(spec)
+    assert counts.total_params >= 0
+    assert sum(t.n_elements for t in weight_tensors(spec)) == counts.language_params
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+def test_any_bytes_as_json_or_yaml(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
+    """Random bytes read as JSON or YAML give data or a ConfigError, nothing else."""
+    folder = tmp_path_factory.mktemp("docs")
+    for name, reader in (("c.json", read_json), ("p.yaml", read_yaml)):
+        path = folder / name
+        path.write_bytes(raw)
+        with contextlib.suppress(ConfigError):
+            reader(path)
+
+
+@SETTINGS
+@given(st.binary(max_size=600), st.integers(min_value=0, max_value=2**64 - 1))
+def test_any_bytes_as_safetensors(tmp_path_factory: pytest.TempPathFactory, raw: bytes, length: int) -> None:
+    """A safetensors file of random bytes (and a random header length) is a FileFormatError at worst."""
+    from llmcalc.importers.safetensors import read_header
+
+    path = tmp_path_factory.mktemp("st") / "m.safetensors"
+    for data in (raw, struct.pack("<Q", length) + raw, struct.pack("<Q", len(raw)) + raw):
+        path.write_bytes(data)
+        with contextlib.suppress(FileFormatError):
+            read_header(path)
+
+
+@SETTINGS
+@given(st.binary(max_size=600))
+def test_any_bytes_as_gguf(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
+    """A GGUF file of random bytes after a valid magic and version is a FileFormatError at worst."""
+    from llmcalc.loading import load_model
+
+    path = tmp_path_factory.mktemp("gguf") / "m.gguf"
+    for data in (raw, b"GGUF" + struct.pack("<I", 3) + raw):
+        path.write_bytes(data)
+        with contextlib.suppress(LLMCalcError):
+            load_model(path)
+
+
+@st.composite
+def json_configs(draw: Any) -> str:
+    """config.json text with hostile values placed where a parser meets them."""
+    data = draw(configs())
+    return json.dumps(data, allow_nan=True)
+
+
+@SETTINGS
+@given(json_configs())
+def test_any_config_file_loads_or_fails_cleanly(tmp_path_factory: pytest.TempPathFactory, text: str) -> None:
+    """load_model on a generated config.json gives a model or an LLMCalcError."""
+    from llmcalc.loading import load_model
+
+    path = tmp_path_factory.mktemp("cfg") / "config.json"
+    path.write_text(text)
+    with contextlib.suppress(LLMCalcError):
+        load_model(path)
+
+
+def test_recursion_limit_unchanged() -> None:
+    """The suite does not lean on a raised recursion limit to pass."""
+    assert sys.getrecursionlimit() <= 10_000
+
+
+# --- property-based: generated command lines ---------------------------------------------------------
+
+_TOKENS = ["mixtral", "gpt2", "llama-3.1-8b", "deepseek-v3", "nosuchmodel", "/dev/null", "~/x", ".", "",
+           "--bpw", "4", "16,8,4", "4,,8", "1e400", "1e99999999", "nan", "-1", "0", "1" + "0" * 400,
+           "--context", "32k", "1M", "--batch", "2", "--gpu", "h100", "2xh100", "999xh100", "rtx4090,rtx3090",
+           "--gpus", "3", "--quant", "q4_k_m", "Q4_K_M,q8_0", "fp8", "--engine", "vllm", "llama.cpp", "hf",
+           "--kv-dtype", "q4_0", "fp8", "--json", "--max-context", "--max-batch", "--best-quant", "--units", "GB",
+           "--exact", "--sort", "total", "\x1b[31mred", "a\nError: forged", "--models", "--contexts", "4096"]
+
+
+@settings(max_examples=60, deadline=20000, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(st.sampled_from(["params", "presets", "memory", "quant", "gpus", "context", "sweep", "train", "speed"]),
+       st.lists(st.sampled_from(_TOKENS), max_size=6))
+def test_any_command_line_exits_cleanly(command: str, args: list[str]) -> None:
+    """Generated command lines exit 0, 1 or 2 with no traceback, whatever the flags and values."""
+    from click.testing import CliRunner
+
+    from llmcalc.cli import COMMANDS, cli
+
+    if command not in COMMANDS:
+        return
+    result = CliRunner().invoke(cli, [command, *args], env={"COLUMNS": "80", "NO_COLOR": "1"})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"llmcalc {command} {args!r} raised {result.exception!r}") from result.exception
+    assert result.exit_code in (0, 1, 2), (command, args, result.output)
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) <= 1, result.output
