@@ -4,8 +4,11 @@ the largest batch and the best weight format that fit.
 Splitting across ``N`` GPUs (Megatron-LM tensor parallelism, Shoeybi et al. 2019, arXiv 1909.08053,
 section 3, as vLLM implements it):
 
-- **weights**: every linear layer and the vocabulary are split ``N`` ways; norms (a few thousand
-  values) are replicated and ignored. Per GPU: ``ceil(weights / N)``.
+- **weights**: every linear layer and the vocabulary are split ``N`` ways; what vLLM builds as
+  ``ReplicatedLinear`` or keeps whole (``vllm/model_executor/layers/linear.py``) sits on every GPU:
+  norms, MoE routers (``gate``) and MLA's down-projections (``q_a_proj``, ``kv_a_proj_with_mqa``)
+  with their norms (:func:`replicated_params`). Per GPU: ``ceil((weights - R) / N) + R``, with ``R``
+  those tensors' bytes at the format's average bits per weight (:func:`weights_share_bytes`).
 - **KV cache**: KV heads are split; with fewer KV heads than GPUs each head is replicated, so a GPU
   holds ``ceil(n_kv / N)`` heads' worth: ``kv x ceil(n_kv / N) / n_kv``. An MLA latent has no heads
   and is replicated on every GPU (vLLM ``MLAAttentionSpec``).
@@ -51,6 +54,9 @@ class PerGPU:
     activation_bytes: int
     overhead_bytes: int
     total_bytes: int
+    #: the per-GPU total at the low and high ends of the estimated parts' ranges
+    total_bytes_low: int = 0
+    total_bytes_high: int = 0
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class FitResult:
     fits: bool
     headroom_bytes: int
     note: str | None = None
+    #: whether it still fits at the high end of the estimates' range (``per_gpu.total_bytes_high``)
+    fits_high: bool = True
 
 
 def kv_share_bytes(kv_bytes: int, num_gpus: int, *, engine: str, latent: bool, kv_heads: int) -> int:
@@ -79,28 +87,81 @@ def kv_share_bytes(kv_bytes: int, num_gpus: int, *, engine: str, latent: bool, k
     return math.ceil(kv_bytes * math.ceil(kv_heads / num_gpus) / kv_heads)
 
 
+def replicated_params(spec: ModelSpec) -> int:
+    """Parameters every GPU holds whole under tensor parallelism: norms, routers, MLA down-projections.
+
+    vLLM builds MoE routers and MLA's ``q_a_proj`` / ``kv_a_proj_with_mqa`` as ``ReplicatedLinear``
+    (``vllm/model_executor/models/deepseek_v2.py``, ``DeepseekV2MLAAttention``; ``.../fused_moe``
+    ``gate``) and keeps every norm whole.
+    """
+    key = id(spec)
+    hit = _REPLICATED.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    from llmcalc.tensors import weight_tensors
+
+    names = ("attn_q_a.", "attn_q_a_norm.", "attn_kv_a_mqa.", "attn_kv_a_norm.")
+    total = sum(t.n_elements for t in weight_tensors(spec)
+                if t.role in ("norms", "router") or any(n in t.name for n in names))
+    if len(_REPLICATED) > 256:
+        _REPLICATED.clear()
+    _REPLICATED[key] = (spec, total)
+    return total
+
+
+_REPLICATED: dict[int, tuple[ModelSpec, int]] = {}
+
+
+def replicated_bytes(spec: ModelSpec, weights_bytes: int) -> int:
+    """Bytes of :func:`replicated_params` at the weights' average bytes per parameter (rounded up)."""
+    from llmcalc.params import count_params
+
+    total = count_params(spec).total_params
+    return -(-replicated_params(spec) * weights_bytes // total) if total else 0
+
+
+def weights_share_bytes(weights_bytes: int, num_gpus: int, replicated: int, *, engine: str) -> int:
+    """One GPU's weights: ``ceil((W - R) / N) + R`` under tensor parallelism, ``ceil(W / N)`` for llama.cpp's layers."""
+    if num_gpus == 1:
+        return weights_bytes
+    if engine == "llama.cpp":
+        return math.ceil(weights_bytes / num_gpus)
+    return math.ceil((weights_bytes - replicated) / num_gpus) + replicated
+
+
 def per_gpu(spec: ModelSpec, estimate: MemoryEstimate, num_gpus: int, settings: EngineSettings) -> PerGPU:
     """Split ``estimate`` over ``num_gpus`` GPUs by the rules in the module docstring."""
     if num_gpus < 1:
         raise UsageError(f"the number of GPUs must be at least 1, got {num_gpus}")
     n = num_gpus
-    weights = math.ceil(estimate.weights_bytes / n)
+    rep = replicated_bytes(spec, estimate.weights_bytes) if n > 1 and settings.engine != "llama.cpp" else 0
+    weights = weights_share_bytes(estimate.weights_bytes, n, rep, engine=settings.engine)
     kv = kv_share_bytes(estimate.kv_cache_bytes, n, engine=settings.engine, latent=estimate.kv_cache.latent,
                         kv_heads=spec.num_key_value_heads)
     act = estimate.activation_bytes
-    over = overhead_estimate(settings, tensor_bytes=weights + kv + act, num_gpus=n).total_bytes
-    return PerGPU(n, weights, kv, act, over, weights + kv + act + over)
+    rounding = math.ceil(estimate.overhead.allocator_rounding_bytes / n)
+    over = overhead_estimate(settings, tensor_bytes=weights + kv + act, num_gpus=n,
+                             allocator_rounding_bytes=rounding)
+    total = weights + kv + act + over.total_bytes
+    return PerGPU(n, weights, kv, act, over.total_bytes, total,
+                  total_bytes_low=weights + kv + estimate.activation_bytes_low + over.total_bytes_low,
+                  total_bytes_high=weights + kv + estimate.activation_bytes_high + over.total_bytes_high)
 
 
 def usable_bytes(gpu: GPU, settings: EngineSettings) -> int:
-    """Memory an engine may use on one GPU: what the driver exposes x gpu_memory_utilization.
+    """Memory an engine may use on one GPU: the GPU's usable memory x gpu_memory_utilization.
 
-    The driver exposes less than the nominal capacity (an H100 80GB reports 81,559 MiB of 81,920 in
-    nvidia-smi), so the nvidia-smi total is used where the catalogue has it; Apple machines give the GPU
-    only a share of unified memory (``iogpu.wired_limit_mb``).
+    ``gpu.usable_memory_bytes`` is the one figure :mod:`llmcalc.gpus` defines (the total CUDA reports
+    where a public log records it, else nvidia-smi's total, else the capacity; on Apple machines the
+    GPU wired limit), the same that ``llmcalc gpus --json`` prints. vLLM needs its CUDA context and
+    CUDA graphs (``settings.outside_budget_bytes``) in the ``1 - gpu_memory_utilization`` share
+    (``Worker.determine_available_memory`` checks the baseline's free memory against the budget); when
+    they do not fit there nothing does, and this is 0.
     """
-    exposed = gpu.nvidia_smi_total_bytes or gpu.usable_memory_bytes
-    return int(exposed * settings.gpu_memory_utilization)
+    budget = int(gpu.usable_memory_bytes * settings.gpu_memory_utilization)
+    if settings.outside_budget_bytes and gpu.usable_memory_bytes - budget < settings.outside_budget_bytes:
+        return 0  # vLLM refuses to start: free memory at its baseline is below the requested budget
+    return budget
 
 
 def check_fit(
@@ -112,6 +173,10 @@ def check_fit(
     note = None
     if num_gpus > 1 and settings.engine != "llama.cpp" and spec.num_attention_heads % num_gpus:
         note = f"{spec.num_attention_heads} attention heads do not split evenly over {num_gpus} GPUs"
+    if usable == 0 and settings.outside_budget_bytes:
+        note = (f"gpu_memory_utilization {settings.gpu_memory_utilization} leaves less than the "
+                f"{settings.outside_budget_bytes:,} bytes of CUDA context and CUDA graphs vLLM needs "
+                "outside its budget")
     return FitResult(
         gpu=gpu.name,
         num_gpus=num_gpus,
@@ -120,6 +185,7 @@ def check_fit(
         fits=share.total_bytes <= usable,
         headroom_bytes=usable - share.total_bytes,
         note=note,
+        fits_high=share.total_bytes_high <= usable,
     )
 
 

@@ -19,7 +19,8 @@ between engines, and is modelled here, is what a layer caches and for how many t
   README, Caveats); vLLM keeps ``window - 1 + max_num_batched_tokens``
   tokens rounded up to blocks, plus one block; llama.cpp's SWA cache holds ``window + n_ubatch``
   cells padded to 256 (``llama-kv-cache-iswa.cpp``).
-- **Token rounding**: vLLM allocates blocks of 16 tokens (``CacheConfig.DEFAULT_BLOCK_SIZE``);
+- **Token rounding**: vLLM allocates blocks of 16 tokens (``CacheConfig.DEFAULT_BLOCK_SIZE``), and
+  of 64 (FlashMLA) or 128 (CUTLASS MLA) for MLA latents (:class:`EngineCache`);
   llama.cpp pads the context to a multiple of 256 cells (``llama-context.cpp``); transformers caches
   exactly the tokens seen.
 - **Cross-attention** (encoder-decoder models): every decoder layer caches K and V of the encoder
@@ -102,14 +103,18 @@ class EngineCache:
     engine: str
     max_num_batched_tokens: int = 8192
     n_ubatch: int = 512
+    #: vLLM's block for MLA latents: 64 tokens with FlashMLA, 128 with CUTLASS MLA
+    #: (``get_supported_kernel_block_sizes`` in vllm/v1/attention/backends/mla/flashmla.py, cutlass_mla.py)
+    latent_block_tokens: int = VLLM_BLOCK_TOKENS
 
-    def cached_tokens(self, context_tokens: int, window: int | None) -> int:
-        """Token slots one sequence occupies in one layer."""
+    def cached_tokens(self, context_tokens: int, window: int | None, *, latent: bool = False) -> int:
+        """Token slots one sequence occupies in one layer (``latent``: an MLA latent cache)."""
         if self.engine == "vllm":
+            block = self.latent_block_tokens if latent else VLLM_BLOCK_TOKENS
             if window is None:
-                return _round_up(context_tokens, VLLM_BLOCK_TOKENS)
+                return _round_up(context_tokens, block)
             span = min(window - 1 + self.max_num_batched_tokens, context_tokens)
-            return _round_up(span, VLLM_BLOCK_TOKENS) + VLLM_BLOCK_TOKENS
+            return _round_up(span, block) + block
         if self.engine == "llama.cpp":
             padded = _round_up(context_tokens, LLAMA_CPP_PAD_TOKENS)
             if window is None:
@@ -187,9 +192,10 @@ def kv_cache(
             attn = g.attention
             if attn is None:  # state-space / linear-attention layers: see llmcalc.state
                 continue
-            latent = latent or caches_latent(attn, engine)
+            group_latent = caches_latent(attn, engine)
+            latent = latent or group_latent
             window = attn.sliding_window if attn.sliding_window and attn.sliding_window < context_tokens else None
-            tokens = cache.cached_tokens(context_tokens, attn.sliding_window)
+            tokens = cache.cached_tokens(context_tokens, attn.sliding_window, latent=group_latent)
             self_values += g.count * kv_values_per_token(attn, engine=engine) * tokens
             if window is None:
                 full += g.count
@@ -213,3 +219,50 @@ def kv_cache(
         windowed_layers=windowed,
         latent=latent,
     )
+
+
+#: vLLM keeps the DSA indexer's keys in fp8 with one fp32 scale per block of this many values
+#: (``DeepseekV32IndexerCache``: ``index_head_dim + index_head_dim // 128 * 4`` bytes per token).
+VLLM_INDEXER_QUANT_BLOCK = 128
+
+
+def indexer_cache_bytes(
+    spec: ModelSpec,
+    *,
+    context_tokens: int,
+    batch_size: int = 1,
+    kv_dtype: str = "f16",
+    engine: str = "hf",
+    cache: EngineCache | None = None,
+) -> int:
+    """Bytes of the sparse-attention indexer's key cache (DeepSeek-V3.2's DSA), beside the KV cache.
+
+    Each layer with an indexer caches one key of ``index_head_dim`` values per token::
+
+        bytes = sum over indexed layers of  d_i x cached_tokens x batch x bytes_per_value
+
+    transformers (``DynamicIndexedLayer`` in ``cache_utils.py``) keeps the keys in the model dtype,
+    as the KV cache (``kv_dtype``); vLLM keeps them in fp8 with an fp32 scale per 128 values
+    (``d_i + 4 d_i / 128`` bytes per token: 132 for DeepSeek-V3.2), in its usual token blocks;
+    llama.cpp is taken to keep them in the KV cache dtype, padded as its KV cache is (an estimate).
+    0 for a model without an indexer.
+    """
+    if context_tokens <= 0:
+        raise UsageError(f"context must be a positive number of tokens, got {context_tokens}")
+    if batch_size <= 0:
+        raise UsageError(f"batch size must be positive, got {batch_size}")
+    kv_dtype, engine = normalise_kv_dtype(kv_dtype), normalise_engine(engine)
+    cache = cache or EngineCache(engine)
+    stack = spec.decoder
+    total = Fraction(0)
+    for g in stack.groups if stack is not None else ():
+        if g.attention is None or g.attention.indexer is None:
+            continue
+        d = g.attention.indexer.head_dim
+        tokens = cache.cached_tokens(context_tokens, g.attention.sliding_window)
+        if engine == "vllm":
+            per_token = Fraction(d + d // VLLM_INDEXER_QUANT_BLOCK * 4)
+        else:
+            per_token = d * KV_DTYPE_BYTES[kv_dtype]
+        total += g.count * per_token * tokens * batch_size
+    return math.ceil(total)

@@ -8,25 +8,44 @@ Engines and their defaults (all overridable through :class:`EngineSettings`):
 
 - ``hf``: Hugging Face transformers ``generate()`` on one GPU per process, the prompt prefilled in
   one forward pass with SDPA/flash attention (no ``T x T`` score matrix), logits kept for the last
-  token only (``logits_to_keep=1``).
+  token only (``logits_to_keep=1``). Right after the prefill, sliding-window layers still hold the
+  whole prompt's K/V (measured: README, Caveats), so that transient is part of the peak
+  (:attr:`ActivationEstimate.prefill_kv_bytes`) while the KV cache row is the window-capped steady
+  state. Overhead is the CUDA context and the caching allocator's rounding
+  (:mod:`llmcalc.engines.hf`).
 - ``vllm``: vLLM's V1 engine. Activations are what its start-up profiling pass peaks at
   (``max_num_batched_tokens`` tokens through the model plus a sampler pass over ``max_num_seqs``
-  rows, ``vllm/v1/worker/gpu_worker.py``); the engine then claims
+  rows, ``vllm/v1/worker/gpu_worker.py``), with the batch defaults of
+  :func:`llmcalc.engines.vllm.batch_defaults`; the engine then claims
   ``gpu_memory_utilization x GPU memory`` (0.92 in current releases, 0.9 before) and fills what is
-  left with KV blocks, so a fit is judged against that fraction.
+  left with KV blocks, so a fit is judged against that fraction. The CUDA context, NCCL's
+  communicators and (by default) CUDA graphs are outside that budget (:mod:`llmcalc.engines.vllm`):
+  they are :attr:`MemoryEstimate.outside_budget_bytes`, not part of the total.
 - ``llama.cpp``: the compute buffer that ``ggml_backend_sched_reserve`` sizes for ``n_ubatch`` (512)
-  tokens with flash attention on, dominated by the ``n_ubatch x vocab`` fp32 logits.
+  tokens, flash attention on by default (:mod:`llmcalc.engines.llamacpp`).
+
+**Ranges.** The estimated parts carry a low-high range (``activation_bytes_low/high``,
+``overhead_bytes_low/high``, ``total_bytes_low/high``) from the measured and published spread named
+in each engine's module; the point figures (``activation_bytes``, ``overhead_bytes``) are the
+formulas themselves, the low end of what was measured.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
 from llmcalc.kvcache import EngineCache, KVCacheEstimate, kv_cache, normalise_engine, normalise_kv_dtype
 from llmcalc.spec import LayerGroup, ModelSpec
 from llmcalc.units import MIB
+
+#: Bytes of cuBLAS workspace and similar allocations vLLM makes after its baseline, per GPU, when
+#: more than one GPU is used (NCCL buffers during the profiling forward pass, custom all-reduce).
+VLLM_NCCL_INSIDE_BYTES = 512 * MIB
+#: CUDA graphs "typically 0.1-1 GiB" (vLLM PR #21489): (low, point, high)
+CUDA_GRAPH_BYTES = (100 * MIB, 512 * MIB, 1024 * MIB)
 
 if TYPE_CHECKING:
     from llmcalc.quant import WeightsResult
@@ -58,6 +77,14 @@ class EngineSettings:
     #: vLLM's max_num_batched_tokens and llama.cpp's n_ubatch, for the KV cache's window rules
     max_num_batched_tokens: int = 8192
     n_ubatch: int = 512
+    #: vLLM's max_num_seqs (sampler rows of the profiling run)
+    max_num_seqs: int = 256
+    #: vLLM's KV block for MLA models (64 FlashMLA, 128 CUTLASS MLA)
+    mla_block_tokens: int = 64
+    #: llama.cpp flash attention (off: the compute buffer holds n_ubatch x n_ctx x heads fp32 scores)
+    flash_attention: bool = True
+    #: vLLM: CUDA context + NCCL communicators + CUDA graphs, per GPU, outside gpu_memory_utilization
+    outside_budget_bytes: int = 0
 
     def __post_init__(self) -> None:
         if not 0 < self.gpu_memory_utilization <= 1:
@@ -67,28 +94,45 @@ class EngineSettings:
 
     @property
     def cache(self) -> EngineCache:
-        return EngineCache(self.engine, max_num_batched_tokens=self.max_num_batched_tokens, n_ubatch=self.n_ubatch)
+        return EngineCache(self.engine, max_num_batched_tokens=self.max_num_batched_tokens, n_ubatch=self.n_ubatch,
+                           latent_block_tokens=self.mla_block_tokens if self.engine == "vllm" else 16)
 
 
 def engine_settings(engine: str, **overrides: object) -> EngineSettings:
     """Defaults for ``hf``, ``vllm`` or ``llama.cpp``, with ``overrides`` applied.
 
-    Sources of the defaults: CUDA context 274-636 MiB measured in PyTorch PR #86509 (lazy vs eager
-    module loading) and 426 MiB in unsloth-zoo PR #1053, so 512 MiB; vLLM ``gpu_memory_utilization``
-    0.92, ``max_num_batched_tokens`` 8192, ``max_num_seqs`` 256 (``vllm/engine/arg_utils.py``), CUDA
-    graphs "typically 0.1-1 GiB" (vLLM PR #21489), so 512 MiB; llama.cpp ``n_ubatch`` 512
-    (``common/common.h``), fp32 compute; transformers: PyTorch caching-allocator slack taken as 5%.
+    Sources: the CUDA context (274-636 MiB, 512 MiB taken) in :mod:`llmcalc.engines.hf`; vLLM's
+    ``gpu_memory_utilization`` 0.92 and its batch defaults for ``vllm serve`` on a GPU under 70 GiB
+    (2,048 batched tokens, 256 sequences: :func:`llmcalc.engines.vllm.batch_defaults`; the report
+    passes a named GPU's), CUDA graphs "typically 0.1-1 GiB" (vLLM PR #21489) outside vLLM's budget
+    with the CUDA context; llama.cpp ``n_ubatch`` 512 (``common/common.h``), fp32 compute, flash
+    attention on. ``VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1`` is ``cuda_graph_bytes=...,
+    outside_budget_bytes=<context only>``.
     """
     name = normalise_engine(engine)
     base: dict[str, object]
     if name == "vllm":
-        base = dict(prefill_chunk_tokens=8192, logits_rows=256, logits_copies=3, cuda_graph_bytes=512 * MIB,
-                    gpu_memory_utilization=0.92)
+        from llmcalc.engines import vllm
+
+        tokens, seqs = vllm.batch_defaults(gpu_total_bytes=None)
+        base = dict(prefill_chunk_tokens=tokens, logits_rows=seqs, max_num_seqs=seqs, logits_copies=3,
+                    cuda_context_bytes=0, cuda_graph_bytes=0, multi_gpu_bytes=VLLM_NCCL_INSIDE_BYTES,
+                    outside_budget_bytes=512 * MIB + CUDA_GRAPH_BYTES[1],
+                    gpu_memory_utilization=vllm.DEFAULT_GPU_MEMORY_UTILIZATION)
     elif name == "llama.cpp":
         base = dict(activation_bytes=4, prefill_chunk_tokens=512, logits_rows=512, cuda_context_bytes=384 * MIB)
     else:
-        base = dict(allocator_reserve_fraction=0.05)
+        base = dict()
     base.update(overrides)
+    if name == "llama.cpp" and "n_ubatch" in overrides:
+        for key in ("prefill_chunk_tokens", "logits_rows"):
+            if key not in overrides:
+                base[key] = overrides["n_ubatch"]
+    if name == "vllm":
+        if "max_num_batched_tokens" in overrides and "prefill_chunk_tokens" not in overrides:
+            base["prefill_chunk_tokens"] = overrides["max_num_batched_tokens"]
+        if "max_num_seqs" in overrides and "logits_rows" not in overrides:
+            base["logits_rows"] = overrides["max_num_seqs"]
     settings = EngineSettings(engine=name, **base)  # type: ignore[arg-type]
     if name == "vllm" and "max_num_batched_tokens" not in overrides:
         settings = _replace(settings, max_num_batched_tokens=settings.prefill_chunk_tokens or 8192)
@@ -110,6 +154,14 @@ class ActivationEstimate:
     hidden_bytes: int
     logits_bytes: int
     total_bytes: int
+    #: transformers: K/V of the whole prompt the sliding-window layers hold right after prefill, beyond
+    #: their window (exact; included in ``total_bytes``)
+    prefill_kv_bytes: int = 0
+    #: llama.cpp without flash attention: the fp32 ``n_ubatch x n_ctx x heads`` attention scores
+    scores_bytes: int = 0
+    #: the range of ``total_bytes`` from the measured spread (:mod:`llmcalc.engines`)
+    total_bytes_low: int = 0
+    total_bytes_high: int = 0
 
 
 def _layer_working_values(group: LayerGroup, hidden: int) -> int:
@@ -153,7 +205,11 @@ def activation_estimate(
     and ``logits = rows x vocab x 4 x copies`` (fp32). Layers run one at a time, so only one layer's
     intermediates are alive (activation checkpointing is irrelevant at inference).
     Not included: attention score matrices (flash/SDPA kernels do not materialise them; eager attention
-    would add ``batch x heads x T^2 x 2`` bytes), MoE dispatch buffers, and vision towers.
+    would add ``batch x heads x T^2 x 2`` bytes; llama.cpp without flash attention is modelled:
+    ``n_ubatch x n_ctx x heads x 4``), MoE dispatch buffers, and vision towers. Included for
+    transformers: the whole-prompt K/V of sliding-window layers right after prefill
+    (:func:`_prefill_window_bytes`, exact).
+    The range (``total_bytes_low/high``) multiplies the formula by the engine's ``ACTIVATION_RANGE``.
     How far off it is: vLLM's start-up log as published in the llm-d benchmark table (H100,
     ``max_num_batched_tokens`` 16,384, 1,024 sequences) shows a peak activation of 4.76 GiB for
     Llama-3.1-8B and 7.38 GiB for gpt-oss-20b; this formula, with those settings, gives 3.03 GiB and
@@ -168,18 +224,61 @@ def activation_estimate(
     hidden_bytes = tokens * values * settings.activation_bytes
     rows = batch_size if settings.logits_rows is None else min(settings.logits_rows, max(tokens, batch_size))
     logits = rows * spec.vocab_size * 4 * settings.logits_copies if spec.lm_head != "none" else 0
+    scores = prefill_kv = 0
     if settings.engine == "llama.cpp":
-        # ggml's allocator reuses buffers: the compute buffer is the larger of the two, not the sum.
-        total = max(hidden_bytes, logits)
+        if not settings.flash_attention:
+            heads = max((g.attention.num_heads for g in spec.main_stack.groups if g.attention), default=0)
+            padded = -(-context_tokens // 256) * 256
+            scores = tokens * padded * heads * 4
+        # ggml's allocator reuses buffers: the compute buffer is the largest of them, not the sum.
+        total = max(hidden_bytes, logits, scores)
     else:
-        total = hidden_bytes + logits
+        if settings.engine == "hf":
+            prefill_kv = _prefill_window_bytes(spec, context_tokens, batch_size, settings.activation_bytes)
+        total = hidden_bytes + logits + prefill_kv
+    low_f, high_f = _activation_range(settings.engine)
+    formula = total - prefill_kv
     return ActivationEstimate(
         tokens_in_flight=tokens,
         values_per_token=values,
         hidden_bytes=hidden_bytes,
         logits_bytes=logits,
         total_bytes=total,
+        prefill_kv_bytes=prefill_kv,
+        scores_bytes=scores,
+        total_bytes_low=int(formula * low_f) + prefill_kv,
+        total_bytes_high=-(-formula * high_f.numerator // high_f.denominator) + prefill_kv,
     )
+
+
+def _activation_range(engine: str) -> tuple[Fraction, Fraction]:
+    from llmcalc.engines import rules
+
+    low, high = rules(engine).ACTIVATION_RANGE
+    return Fraction(low), Fraction(high)
+
+
+def _prefill_window_bytes(spec: ModelSpec, context_tokens: int, batch_size: int, value_bytes: int) -> int:
+    """K/V beyond the window that transformers' sliding-window layers hold right after a prefill.
+
+    ``DynamicSlidingWindowLayer.update`` (transformers ``cache_utils.py``) returns the full prompt's
+    keys and values on the prefill step and keeps a view of them until the next update, so each
+    windowed layer briefly holds ``context`` tokens instead of ``window`` (measured: gemma-3-1b at
+    4,096 tokens held 109 MB against 28 MB window-capped; README, Caveats). ``sum over windowed
+    groups of count x n_kv (d_k + d_v) x (context - window) x batch x bytes``.
+    """
+    from llmcalc.kvcache import kv_values_per_token
+
+    stack = spec.decoder
+    if stack is None:
+        return 0
+    extra = 0
+    for g in stack.groups:
+        attn = g.attention
+        if attn is None or not attn.sliding_window or attn.sliding_window >= context_tokens:
+            continue
+        extra += g.count * kv_values_per_token(attn, engine="hf") * (context_tokens - attn.sliding_window)
+    return extra * batch_size * value_bytes
 
 
 @dataclass(frozen=True)
@@ -191,23 +290,91 @@ class OverheadEstimate:
     allocator_reserve_bytes: int
     multi_gpu_bytes: int
     total_bytes: int
+    #: the range of ``total_bytes``: the engine's CUDA context range; for transformers the high end adds
+    #: the caching allocator's rounding of the weights (:func:`llmcalc.engines.hf.reserved_bytes`)
+    total_bytes_low: int = 0
+    total_bytes_high: int = 0
+    #: transformers: segments the caching allocator reserves beyond the weights (in the high end only)
+    allocator_rounding_bytes: int = 0
 
 
-def overhead_estimate(settings: EngineSettings, *, tensor_bytes: int, num_gpus: int = 1) -> OverheadEstimate:
+def overhead_estimate(
+    settings: EngineSettings, *, tensor_bytes: int, num_gpus: int = 1, allocator_rounding_bytes: int = 0
+) -> OverheadEstimate:
     """CUDA context + CUDA graphs + allocator slack (a fraction of ``tensor_bytes``) + NCCL buffers.
 
-    Per GPU; ``tensor_bytes`` is what that GPU holds of weights, KV cache and activations.
+    Per GPU; ``tensor_bytes`` is what that GPU holds of weights, KV cache and activations. The
+    fraction is 0 by default for every engine (transformers' former flat 5% is replaced by the caching
+    allocator's modelled rounding, in the high end of the range: ``allocator_rounding_bytes``). For
+    vLLM the CUDA context and graphs are outside its budget (``settings.outside_budget_bytes``) and
+    not counted here.
     """
     reserve = int(tensor_bytes * settings.allocator_reserve_fraction)
     nccl = settings.multi_gpu_bytes if num_gpus > 1 else 0
     total = settings.cuda_context_bytes + settings.cuda_graph_bytes + reserve + nccl
+    low = high = total
+    if settings.cuda_context_bytes:
+        from llmcalc.engines import rules
+
+        c_low, c_point, c_high = rules(settings.engine).CUDA_CONTEXT_BYTES
+        low = max(0, total + c_low - c_point)
+        high = total + c_high - c_point
     return OverheadEstimate(
         cuda_context_bytes=settings.cuda_context_bytes,
         cuda_graph_bytes=settings.cuda_graph_bytes,
         allocator_reserve_bytes=reserve,
         multi_gpu_bytes=nccl,
         total_bytes=total,
+        total_bytes_low=low,
+        total_bytes_high=high + allocator_rounding_bytes,
+        allocator_rounding_bytes=allocator_rounding_bytes,
     )
+
+
+def outside_budget_range(settings: EngineSettings) -> tuple[int, int]:
+    """vLLM: the (low, high) of what sits outside ``gpu_memory_utilization`` per GPU: CUDA context + graphs.
+
+    0 for the other engines. From the CUDA context range (:mod:`llmcalc.engines.hf`) and CUDA graphs
+    0.1-1 GiB (vLLM PR #21489), shifted with ``settings.outside_budget_bytes``.
+    """
+    if not settings.outside_budget_bytes:
+        return 0, 0
+    from llmcalc.engines import hf
+
+    point = 512 * MIB + CUDA_GRAPH_BYTES[1]
+    low = hf.CUDA_CONTEXT_BYTES[0] + CUDA_GRAPH_BYTES[0]
+    high = hf.CUDA_CONTEXT_BYTES[2] + CUDA_GRAPH_BYTES[2]
+    shift = settings.outside_budget_bytes - point
+    return max(0, low + shift), high + shift
+
+
+def allocator_rounding(spec: ModelSpec, bits_per_weight: float) -> int:
+    """Bytes PyTorch's caching allocator reserves beyond the weights' own, loading them one tensor at a time.
+
+    Each tensor of ``ceil(elements x bits / 8)`` bytes through :func:`llmcalc.engines.hf.reserved_bytes`
+    (c10/cuda/CUDACachingAllocator.cpp), minus their sum. Uses the format's average bits per weight
+    for every tensor (an approximation for mixed formats).
+    """
+    return _allocator_rounding(spec, round(bits_per_weight * 1000))
+
+
+def _allocator_rounding(spec: ModelSpec, milli_bits: int) -> int:
+    key = (id(spec), milli_bits)
+    hit = _ROUNDING_CACHE.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    from llmcalc.engines.hf import reserved_bytes
+    from llmcalc.tensors import weight_tensors
+
+    sizes = [-(-t.n_elements * milli_bits // 8000) for t in weight_tensors(spec)]
+    value = reserved_bytes(sizes) - sum(sizes)
+    if len(_ROUNDING_CACHE) > 256:
+        _ROUNDING_CACHE.clear()
+    _ROUNDING_CACHE[key] = (spec, value)
+    return value
+
+
+_ROUNDING_CACHE: dict[tuple[int, int], tuple[ModelSpec, int]] = {}
 
 
 @dataclass(frozen=True)
@@ -239,6 +406,21 @@ class MemoryEstimate:
     notes: tuple[str, ...] = field(default=())
     #: what the user must be told (a context beyond the trained maximum); the CLI prints these on stderr
     warnings: tuple[str, ...] = field(default=())
+    #: ranges of the estimated parts (module docstring); the point figures lie between them
+    activation_bytes_low: int = 0
+    activation_bytes_high: int = 0
+    overhead_bytes_low: int = 0
+    overhead_bytes_high: int = 0
+    total_bytes_low: int = 0
+    total_bytes_high: int = 0
+    #: vLLM: CUDA context + NCCL communicators + CUDA graphs per GPU, outside gpu_memory_utilization
+    #: (not in ``total_bytes``); 0 for the other engines
+    outside_budget_bytes: int = 0
+    outside_budget_bytes_low: int = 0
+    outside_budget_bytes_high: int = 0
+    #: the KV cache at its peak: transformers' sliding-window layers right after prefill hold the whole
+    #: prompt (``kv_cache_bytes`` is the window-capped steady state); equal elsewhere
+    kv_cache_peak_bytes: int = 0
 
 
 def estimate_memory(
@@ -263,7 +445,8 @@ def estimate_memory(
                   engine=settings.engine, encoder_tokens=encoder_tokens, cache=settings.cache)
     act = activation_estimate(spec, context_tokens=context_tokens, batch_size=batch_size, settings=settings)
     tensors = weights.total_bytes + kv.total_bytes + act.total_bytes
-    over = overhead_estimate(settings, tensor_bytes=tensors)
+    rounding = allocator_rounding(spec, weights.bits_per_weight) if settings.engine == "hf" else 0
+    over = overhead_estimate(settings, tensor_bytes=tensors, allocator_rounding_bytes=rounding)
     notes = list(weights.notes)
     warnings = []
     if spec.max_context and context_tokens > spec.max_context:
@@ -277,6 +460,13 @@ def estimate_memory(
         notes.append("transformers caches MLA as expanded per-head K and V (vLLM and llama.cpp cache the latent)")
     if kv.windowed_layers:
         notes.append(f"{kv.windowed_layers} sliding-window layers cache only their window")
+    if act.prefill_kv_bytes:
+        notes.append(
+            f"right after prefill the sliding-window layers hold the whole prompt: KV peaks at "
+            f"{kv.total_bytes + act.prefill_kv_bytes:,} bytes before settling to the window-capped "
+            f"{kv.total_bytes:,} (the peak is counted, in activations)"
+        )
+    outside_low, outside_high = outside_budget_range(settings)
     exact = weights.total_bytes + kv.total_bytes
     estimated = act.total_bytes + over.total_bytes
     return MemoryEstimate(
@@ -300,4 +490,14 @@ def estimate_memory(
         overhead=over,
         notes=tuple(notes),
         warnings=tuple(warnings),
+        activation_bytes_low=act.total_bytes_low,
+        activation_bytes_high=act.total_bytes_high,
+        overhead_bytes_low=over.total_bytes_low,
+        overhead_bytes_high=over.total_bytes_high,
+        total_bytes_low=exact + act.total_bytes_low + over.total_bytes_low,
+        total_bytes_high=exact + act.total_bytes_high + over.total_bytes_high,
+        outside_budget_bytes=settings.outside_budget_bytes,
+        outside_budget_bytes_low=outside_low,
+        outside_budget_bytes_high=outside_high,
+        kv_cache_peak_bytes=kv.total_bytes + act.prefill_kv_bytes,
     )

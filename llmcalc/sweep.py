@@ -25,7 +25,6 @@ grid file does not start an hour-long run.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import ConfigError, UsageError
-from llmcalc.fit import TP_SIZES, kv_share_bytes, usable_bytes
+from llmcalc.fit import TP_SIZES, kv_share_bytes, replicated_bytes, usable_bytes, weights_share_bytes
 from llmcalc.kvcache import KV_DTYPE_BYTES, caches_latent, kv_values_per_token, normalise_engine, normalise_kv_dtype
 from llmcalc.memory import EngineSettings, activation_estimate, engine_settings, overhead_estimate
 
@@ -231,9 +230,9 @@ class _ModelEngine:
         """One GPU's KV cache on ``n`` GPUs: :func:`llmcalc.fit.kv_share_bytes`."""
         return kv_share_bytes(kv, n, engine=self.settings.engine, latent=self.latent, kv_heads=self.kv_heads)
 
-    def share(self, weights: int, kv: int, act: int, n: int) -> int:
+    def share(self, weights: int, kv: int, act: int, n: int, replicated: int = 0) -> int:
         """One GPU's total on ``n`` GPUs: :func:`llmcalc.fit.per_gpu` with :func:`overhead_estimate`."""
-        t = math.ceil(weights / n) + self.kv_share(kv, n) + act
+        t = weights_share_bytes(weights, n, replicated, engine=self.settings.engine) + self.kv_share(kv, n) + act
         return t + overhead_estimate(self.settings, tensor_bytes=t, num_gpus=n).total_bytes
 
 
@@ -247,7 +246,7 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
     """
     engine = settings.engine
     stack = spec.decoder
-    groups: list[tuple[int, int | None]] = []  # (layers x values per token, sliding window)
+    groups: list[tuple[int, int | None, bool]] = []  # (layers x values per token, sliding window, latent)
     cross = 0
     latent = False
     if stack is not None:
@@ -255,7 +254,8 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
             if g.attention is None:
                 continue
             latent = latent or caches_latent(g.attention, engine)
-            groups.append((g.count * kv_values_per_token(g.attention, engine=engine), g.attention.sliding_window))
+            groups.append((g.count * kv_values_per_token(g.attention, engine=engine), g.attention.sliding_window,
+                           caches_latent(g.attention, engine)))
             if g.cross_attention is not None:
                 cross += g.count * kv_values_per_token(g.cross_attention, engine=engine)
     per_value = KV_DTYPE_BYTES[grid.kv_dtype]
@@ -263,7 +263,7 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
     cache = settings.cache
     me = _ModelEngine(settings, latent, spec.num_key_value_heads)
     for ctx in grid.contexts:
-        self_values = sum(values * cache.cached_tokens(ctx, window) for values, window in groups)
+        self_values = sum(values * cache.cached_tokens(ctx, window, latent=lat) for values, window, lat in groups)
         cross_values = cross * ctx
         row = []
         for batch in grid.batches:
@@ -362,7 +362,6 @@ def _points(
 ) -> Iterator[SweepPoint]:
     total_points = grid.size
     done = 0
-    ceil = math.ceil
     point, new, set_dict = SweepPoint, object.__new__, object.__setattr__
     tp_sizes = TP_SIZES
     tp_index = {n: i for i, n in enumerate(tp_sizes)}
@@ -380,7 +379,8 @@ def _points(
             frac = s.allocator_reserve_fraction
             # fit.per_gpu and overhead_estimate, by tensor-parallel size: weights ceil(w / n), the KV cache's
             # split (me.kv_share), overhead constants (NCCL buffers from 2 GPUs on)
-            w_tp = [ceil(w / n) for n in tp_sizes]
+            rep = replicated_bytes(spec, w) if engine != "llama.cpp" else 0
+            w_tp = [weights_share_bytes(w, n, rep, engine=engine) for n in tp_sizes]
             const_tp = [base_over + (s.multi_gpu_bytes if n > 1 else 0) for n in tp_sizes]
             sets = usable[engine]
             name = spec.name
@@ -402,7 +402,7 @@ def _points(
                     needed_by_cap: dict[int, int | None] = {}
                     for gpu_name, count, cap in sets:
                         i = tp_index.get(count)
-                        per = shares[i] if i is not None else me.share(w, kv, act, count)
+                        per = shares[i] if i is not None else me.share(w, kv, act, count, rep)
                         needed = needed_by_cap.get(cap, 0)
                         if needed == 0:  # fit.gpus_needed: the smallest tensor-parallel size that fits
                             fitting = (n for n, x in zip(tp_sizes, shares, strict=True) if x <= cap)

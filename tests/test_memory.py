@@ -40,13 +40,14 @@ def test_uniform_bpw_rounds_once() -> None:
 
 
 def test_tensor_parallel_splits_kv_heads() -> None:
-    """8 KV heads over 2 GPUs: half the cache each; over 16 GPUs: one head each, replicated."""
+    """8 KV heads over 2 GPUs: half the cache each; over 16 GPUs: one head each, replicated; norms whole."""
     spec = _spec("llama-3.1-8b")
     settings = engine_settings("vllm")
     est = estimate_memory(spec, weights=weights_for_bpw(spec, 16), context_tokens=8192, settings=settings)
     assert per_gpu(spec, est, 2, settings).kv_cache_bytes == est.kv_cache_bytes // 2
     assert per_gpu(spec, est, 16, settings).kv_cache_bytes == est.kv_cache_bytes // 8
-    assert per_gpu(spec, est, 4, settings).weights_bytes == est.weights_bytes // 4
+    norms = 32 * 2 * 4096 + 4096  # replicated on every GPU, two bytes each
+    assert per_gpu(spec, est, 4, settings).weights_bytes == (est.weights_bytes - 2 * norms) // 4 + 2 * norms
 
 
 def test_mla_latent_is_replicated() -> None:
@@ -66,13 +67,13 @@ def test_llama_cpp_splits_by_layer() -> None:
 
 
 def test_vllm_fit_uses_memory_utilization() -> None:
-    """vLLM's usable memory is gpu_memory_utilization x what the driver exposes."""
+    """vLLM's usable memory is gpu_memory_utilization x the GPU's usable memory (CUDA total)."""
     spec = _spec("llama-3.1-8b")
     gpu = get_gpu("h100")
     settings = engine_settings("vllm", gpu_memory_utilization=0.5)
     est = estimate_memory(spec, weights=weights_for_bpw(spec, 16), context_tokens=4096, settings=settings)
     result = check_fit(spec, est, gpu, 1, settings)
-    assert result.usable_bytes_per_gpu == int(gpu.nvidia_smi_total_bytes * 0.5)
+    assert result.usable_bytes_per_gpu == int(gpu.usable_memory_bytes * 0.5)
     assert result.headroom_bytes == result.usable_bytes_per_gpu - result.per_gpu.total_bytes
 
 
