@@ -12,10 +12,34 @@ from Python changes nothing.
 from __future__ import annotations
 
 import gc
+import os
+import sys
+
+#: Exit status after the reader of stdout went away (128 + SIGPIPE, what a shell reports for a Unix
+#: tool killed by the signal): quietly, with no "Exception ignored ... BrokenPipeError".
+EXIT_BROKEN_PIPE = 141
 
 
 def main() -> None:
     gc.disable()
     from llmcalc.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(EXIT_BROKEN_PIPE)
+    except OSError as exc:  # stdout on a full disk or /dev/full
+        _silence_stdout()
+        sys.stderr.write(f"Error: cannot write the output: {exc.strerror or exc}\n")
+        sys.exit(1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

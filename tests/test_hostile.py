@@ -282,3 +282,50 @@ def test_any_command_line_exits_cleanly(command: str, args: list[str]) -> None:
     assert result.exit_code in (0, 1, 2), (command, args, result.output)
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) <= 1, result.output
+
+
+# --- hostile output and hostile text ---------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_stdout_on_a_full_device_is_one_error_line() -> None:
+    """Writing the table to /dev/full is one Error line and exit 1, not a traceback."""
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "llmcalc", "params", "mixtral"], stdout=full,
+                                stderr=subprocess.PIPE, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Error: cannot write the output: No space left on device"
+
+
+def test_closed_pipe_exits_quietly() -> None:
+    """A reader that goes away (| head) ends llmcalc quietly with 141, no 'Exception ignored'."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-m", "llmcalc", "quant", "mixtral", "--width", "200"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1"})
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    code = proc.wait(timeout=60)
+    assert "Traceback" not in err and "Exception ignored" not in err
+    assert code in (0, 141)
+
+
+def test_error_line_cannot_be_forged(tmp_path: Path) -> None:
+    """Newlines and terminal escapes read from a file are escaped in the one Error line; long values cut."""
+    from click.testing import CliRunner
+
+    from llmcalc.cli import cli
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**TINY_LLAMA, "hidden_size": "x\nError: forged \x1b[31m" + "y" * 300_000}))
+    result = CliRunner().invoke(cli, ["params", str(path)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert "\x1b" not in result.output
+    assert len(lines[0]) < 1000

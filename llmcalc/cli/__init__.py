@@ -28,6 +28,18 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: The longest error line printed; longer messages are cut (a hostile value is never echoed whole).
+MAX_ERROR_CHARS = 600
+
+
+def error_line(message: str) -> str:
+    """``message`` as one safe line: control characters (newlines, terminal escapes) shown escaped, and
+    at most :data:`MAX_ERROR_CHARS` characters, so a value read from a file cannot forge a second
+    ``Error:`` line or drive the terminal."""
+    safe = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
+    return safe if len(safe) <= MAX_ERROR_CHARS else safe[: MAX_ERROR_CHARS - 3] + "..."
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use."""
 
@@ -47,21 +59,25 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LLMCalcError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(error_line(str(exc))) from None
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="llmcalc-cli", prog_name="llmcalc")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Exact parameter counts and honest memory estimates for transformer LLMs, offline.
 
     MODEL is a preset name or alias (`llmcalc presets`), a YAML preset, a Hugging Face
     config.json, a model folder, .safetensors or .gguf files, or org/name from the local
     Hugging Face cache.
     """
+    if ctx.invoked_subcommand is None:  # bare `llmcalc`: the help, and success
+        click.echo(ctx.get_help())
 
 
 def main() -> None:
