@@ -45,6 +45,7 @@ class LoadedModel:
     weights: StoredWeights | None = None
     counted_params: int | None = None
     notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def load_model(
@@ -82,7 +83,18 @@ def load_model(
             return replace(loaded, kind="hf-cache", source=str(snapshot),
                            notes=(f"{text}: read from the local Hugging Face cache ({snapshot})", *loaded.notes))
     preset = load_preset(text, extra_dirs=presets_dirs)
-    return LoadedModel(spec=preset.spec, source=str(preset.path), kind="preset", preset=preset)
+    return _preset_model(preset)
+
+
+def _preset_model(preset: Preset) -> LoadedModel:
+    """A loaded preset; a user preset whose published total disagrees with its count warns."""
+    warnings: tuple[str, ...] = ()
+    if not preset.builtin and preset.published is not None:
+        from llmcalc.params import count_params
+
+        mismatch = preset.published_mismatch(count_params(preset.spec).total_params)
+        warnings = (mismatch,) if mismatch else ()
+    return LoadedModel(spec=preset.spec, source=str(preset.path), kind="preset", preset=preset, warnings=warnings)
 
 
 def _from_path(path: Path) -> LoadedModel:
@@ -235,14 +247,13 @@ def _from_gguf(path: Path) -> LoadedModel:
 
 def _from_yaml(path: Path) -> LoadedModel:
     data = read_yaml(path)
-    if isinstance(data, dict) and "config" in data and "published" in data:
-        preset = preset_from_mapping(data, path=path)
-        return LoadedModel(spec=preset.spec, source=str(path), kind="preset", preset=preset)
+    if isinstance(data, dict) and "config" in data and "name" in data:
+        return _preset_model(preset_from_mapping(data, path=path, builtin=False))
     if isinstance(data, dict) and "model_type" in data:
         spec = spec_from_hf_config(data, source=str(path), name=path.stem)
         return LoadedModel(spec=spec, source=str(path), kind="yaml")
     raise ConfigError(
-        f"{path}: expected a preset (with 'config' and 'published') or config.json fields (with 'model_type')"
+        f"{path}: expected a preset (with 'name' and 'config') or config.json fields (with 'model_type')"
     )
 
 

@@ -21,6 +21,11 @@ Built-in presets live in ``presets/`` beside the package (shipped inside the whe
 ``llmcalc/presets``). Users add folders with ``--presets-dir`` or ``LLMCALC_PRESETS`` (several
 folders joined with the OS path separator); a user preset with a built-in name wins.
 
+Built-in presets must record their provenance (``family``, ``source``, ``published``); a user's
+own preset needs only ``name`` and ``config`` (a published total, when given, is checked and a
+mismatch is a warning). A user preset file that does not parse fails only when it is asked for by
+name; listing every preset skips it and reports it (:func:`broken_presets`).
+
 Resolving one name reads one file: the built-in ``index.json`` maps every alias to its preset
 (``python scripts/build_preset_index.py`` rewrites it; a test checks it is current). User folders
 are small and have no index: a name is tried as a file name first, then by the aliases inside each
@@ -43,6 +48,8 @@ from llmcalc.spec import ModelSpec
 PRESETS_ENV = "LLMCALC_PRESETS"
 INDEX_FILE = "index.json"
 _REQUIRED = ("name", "family", "source", "published", "config")
+#: What a user's own preset must have: the rest is provenance for the built-in catalogue.
+_USER_REQUIRED = ("name", "config")
 _ALLOWED = set(_REQUIRED) | {"display_name", "flavour", "aliases", "variants", "hf_repo", "notes", "rumour"}
 _PUBLISHED_KEYS = {"total_params", "active_params", "non_embedding_params", "source", "note", "tolerance"}
 
@@ -98,12 +105,24 @@ class Preset:
     aliases: tuple[str, ...]
     variants: tuple[tuple[str, str], ...]
     hf_repo: str | None
-    source: str
-    published: Published
+    source: str | None
+    published: Published | None
     notes: str | None
     rumour: bool
     path: str
     spec: ModelSpec
+    builtin: bool = True
+
+    def published_mismatch(self, total_params: int) -> str | None:
+        """A warning when a user preset's published total disagrees with the count, else ``None``."""
+        if self.builtin or self.published is None:
+            return None
+        figure = self.published.total_params
+        relative = self.published.tolerance or 0.0
+        if figure.matches(total_params) or abs(total_params - figure.value) <= relative * figure.value:
+            return None
+        return (f"{self.path}: published total_params {figure.text} does not match the count from its config, "
+                f"{total_params:,}; check the config values or the published figure")
 
 
 # Paths are plain strings handled with os.path: importing pathlib would cost `llmcalc params NAME`
@@ -187,7 +206,11 @@ def resolve_preset_path(name: str, *, extra_dirs: Iterable[str | os.PathLike[str
                 return candidate
     for d in dirs:
         for path in _files(d):
-            if key in _names_in(path):
+            try:
+                names = _names_in(path)
+            except ConfigError:  # a broken user file fails only when asked for by its file name
+                continue
+            if key in names:
                 return path
     builtin = builtin_dir()
     candidate = os.path.join(builtin, key + ".yaml")
@@ -219,23 +242,53 @@ def all_preset_paths(*, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> li
 
 
 def load_all_presets(*, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[Preset]:
-    return [load_preset_file(p) for p in all_preset_paths(extra_dirs=extra_dirs)]
+    """Every preset that loads; a broken user preset is left out (see :func:`broken_presets`)."""
+    return scan_presets(extra_dirs)[0]
+
+
+def broken_presets(*, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[tuple[str, str]]:
+    """``(path, error)`` for every user preset file that does not load."""
+    return scan_presets(extra_dirs)[1]
+
+
+def scan_presets(
+    extra_dirs: Iterable[str | os.PathLike[str]] = (),
+) -> tuple[list[Preset], list[tuple[str, str]]]:
+    """Every preset that loads, and ``(path, error)`` for each user preset file that does not."""
+    builtin = builtin_dir()
+    good: list[Preset] = []
+    bad: list[tuple[str, str]] = []
+    for path in all_preset_paths(extra_dirs=extra_dirs):
+        if os.path.dirname(path) == builtin:
+            good.append(load_preset_file(path))
+            continue
+        try:
+            good.append(load_preset_file(path))
+        except (ConfigError, PresetError, ValueError) as exc:  # SpecError is a ValueError
+            bad.append((path, str(exc)))
+    return good, bad
 
 
 def load_preset_file(path: str | os.PathLike[str]) -> Preset:
     """Parse and validate one preset file; every error names the file and key."""
     path = os.fspath(path)
     data = load_yaml(read_text(path), source=path)
-    return preset_from_mapping(data, path=path)
+    builtin = os.path.dirname(os.path.abspath(path)) == os.path.abspath(builtin_dir())
+    return preset_from_mapping(data, path=path, builtin=builtin)
 
 
-def preset_from_mapping(data: object, *, path: str | os.PathLike[str]) -> Preset:
-    """Validate a parsed preset; ``path`` names the file (its stem must equal ``name``)."""
+def preset_from_mapping(data: object, *, path: str | os.PathLike[str], builtin: bool = True) -> Preset:
+    """Validate a parsed preset; ``path`` names the file (its stem must equal ``name``).
+
+    A built-in preset (``builtin``) must carry ``family``, ``source`` and ``published``; a user's
+    own preset needs only ``name`` and ``config``.
+    """
     path = os.fspath(path)
     source = path
+    required = _REQUIRED if builtin else _USER_REQUIRED
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{source}: a preset must be a mapping with keys {', '.join(_REQUIRED)}")
-    missing = [k for k in _REQUIRED if k not in data]
+        raise ConfigError(f"{source}: a preset must be a mapping with keys {', '.join(required)}")
+    missing = [k for k in required if k not in data]
     unknown = sorted(set(data) - _ALLOWED)
     problems = [f"missing key '{k}'" for k in missing] + [f"unknown key '{k}'" for k in unknown]
     if problems:
@@ -256,17 +309,18 @@ def preset_from_mapping(data: object, *, path: str | os.PathLike[str]) -> Preset
     return Preset(
         name=name,
         display_name=str(data.get("display_name") or name),
-        family=_string(data, "family", source),
+        family=_string(data, "family", source) if builtin or "family" in data else "user",
         flavour=str(data["flavour"]) if data.get("flavour") else None,
         aliases=tuple(aliases),
         variants=tuple((str(k), str(v)) for k, v in variants.items()),
         hf_repo=str(data["hf_repo"]) if data.get("hf_repo") else None,
-        source=_string(data, "source", source),
-        published=_published(data["published"], source),
+        source=_string(data, "source", source) if builtin or "source" in data else None,
+        published=_published(data["published"], source) if builtin or data.get("published") is not None else None,
         notes=str(data["notes"]) if data.get("notes") else None,
         rumour=bool(data.get("rumour", False)),
         path=path,
         spec=spec,
+        builtin=builtin,
     )
 
 
