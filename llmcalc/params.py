@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from llmcalc.mixers.base import mixer_params
-from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, MoE, Norm
+from llmcalc.spec import MLP, Attention, Indexer, LayerGroup, ModelSpec, MoE, Norm
 
 #: Component names in the order a breakdown lists them.
 COMPONENT_ORDER = (
@@ -53,6 +53,9 @@ COMPONENT_ORDER = (
 
 #: Components that belong to a multimodal checkpoint's towers, not to its language model.
 TOWER_COMPONENTS = {"vision": "vision_tower", "audio": "audio_tower", "projector": "projector"}
+#: A tower component holding a learned sequence-position table (Whisper's encoder
+#: ``embed_positions``): part of the tower, and counted in ``positional_params`` too.
+TOWER_POSITIONAL_TABLE = "positional_table"
 
 COMPONENT_LABELS = {
     "token_embedding": "Token embedding",
@@ -148,7 +151,8 @@ def attention_params(attn: Attention, hidden: int, norm: Norm) -> int:
 
         q: H x (n_h d_h)     k: H x (n_kv d_h)     v: H x (n_kv d_v)     o: (n_h d_v) x H
 
-    plus biases on q/k/v when ``qkv_bias`` and on o when ``o_bias``, q/k norms (``head``: two
+    plus biases on q/k/v when ``qkv_bias`` and on o when ``o_bias`` (o reads ``o_input_dim``
+    channels where set: Helium's ``hidden x hidden``), q/k norms (``head``: two
     norms of ``d_h``; ``all-heads``: norms of ``n_h d_h`` and ``n_kv d_h``), and one sink logit per
     head (gpt-oss, ``modeling_gpt_oss.py``). Fused projections (GPT-2 ``c_attn``, Falcon
     ``query_key_value``, Phi-3 ``qkv_proj``) hold the same numbers.
@@ -187,10 +191,10 @@ def attention_params(attn: Attention, hidden: int, norm: Norm) -> int:
     k_dim = attn.num_kv_heads * attn.head_dim
     v_dim = attn.num_kv_heads * attn.v_head_dim
     projections = (
-        linear_params(hidden, q_dim, bias=attn.qkv_bias)
-        + linear_params(hidden, k_dim, bias=attn.qkv_bias)
+        linear_params(hidden, q_dim * (2 if attn.output_gate else 1), bias=attn.qkv_bias)
+        + linear_params(hidden, k_dim, bias=attn.qkv_bias if attn.k_bias is None else attn.k_bias)
         + linear_params(hidden, v_dim, bias=attn.qkv_bias)
-        + linear_params(attn.num_heads * attn.v_head_dim, hidden, bias=attn.o_bias)
+        + linear_params(attn.o_input_dim or attn.num_heads * attn.v_head_dim, hidden, bias=attn.o_bias)
     )
     qk = attn.qk_norm_type or norm
     if attn.qk_norm == "head":
@@ -208,16 +212,51 @@ def mlp_params(mlp: MLP, hidden: int) -> int:
 
     Gated (SwiGLU/GeGLU, Shazeer 2020, arXiv 2002.05202): ``3 H I`` (gate, up, down); plain
     (Vaswani et al. 2017, section 3.3): ``2 H I``. With ``bias``: ``+ I`` per up/gate projection
-    and ``+ H`` for down.
+    and ``+ H`` for down. Plus the activation's own learned scalars (``activation_params``:
+    Apertus's xIELU ``alpha_p``, ``alpha_n``).
     """
     up = (2 if mlp.gated else 1) * linear_params(hidden, mlp.intermediate_size, bias=mlp.bias)
     down = linear_params(mlp.intermediate_size, hidden, bias=mlp.bias)
-    return up + down
+    return up + down + mlp.activation_params
+
+
+def indexer_params(indexer: Indexer, hidden: int) -> int:
+    """DeepSeek-V3.2's lightning indexer (``DeepseekV32Indexer``, ``modeling_deepseek_v32.py``)::
+
+        wq_b: r_q x (n_i d_i)    wk: H x d_i    k_norm: LayerNorm(d_i) with bias    weights_proj: H x n_i
+
+    with ``r_q`` the MLA query latent it reads, ``n_i`` index heads of ``d_i`` channels.
+    """
+    d, n = indexer.head_dim, indexer.num_heads
+    return (
+        linear_params(indexer.q_input_dim, n * d, bias=False)
+        + linear_params(hidden, d, bias=False)
+        + 2 * d
+        + linear_params(hidden, n, bias=False)
+    )
+
+
+def zero_expert_params(moe: MoE, hidden: int) -> int:
+    """Weights transformers allocates for LongCat-Flash's zero-computation experts.
+
+    ``LongcatFlashExperts`` (``modeling_longcat_flash.py``) sizes its fused ``gate_up_proj`` for
+    ``num_experts + zero_experts`` experts but ``down_proj`` for ``num_experts``, so each zero
+    expert holds an unused ``2 H I`` gate/up slice (``I H`` for a plain expert). The released
+    checkpoint does not store them; llmcalc follows transformers, whose model is what loads.
+    """
+    if not moe.zero_experts:
+        return 0
+    expert = moe.expert
+    up = (2 if expert.gated else 1) * linear_params(hidden, expert.intermediate_size, bias=expert.bias)
+    return moe.zero_experts * up
 
 
 def router_params(moe: MoE, hidden: int) -> int:
-    """Router (gate) of an MoE block: ``H x E`` (+ ``E`` with a router bias, as in gpt-oss)."""
-    return linear_params(hidden, moe.num_experts, bias=moe.router_bias)
+    """Router (gate) of an MoE block: ``H x E`` (+ ``E`` with a router bias, as in gpt-oss).
+
+    ``E`` includes LongCat-Flash's zero-computation experts, which the router also scores.
+    """
+    return linear_params(hidden, moe.num_experts + moe.zero_experts, bias=moe.router_bias)
 
 
 def shared_expert_params(moe: MoE, hidden: int) -> int:
@@ -233,14 +272,16 @@ def _layer_parts(group: LayerGroup, hidden: int, norm: Norm) -> dict[str, int]:
     attention = attention_params(group.attention, hidden, norm) if group.attention is not None else 0
     if group.cross_attention is not None:
         attention += attention_params(group.cross_attention, hidden, norm)
-    parts = {"attention": attention, "norms": group.norms * norm.params(hidden)}
+    parts = {"attention": attention + group.gate_params, "norms": group.norms * norm.params(hidden)}
+    if group.attention is not None and group.attention.indexer is not None:
+        parts["indexer"] = indexer_params(group.attention.indexer, hidden)
     if group.mixer is not None:
         parts[group.mixer.component] = mixer_params(group.mixer, hidden)
     if group.mlp is not None:
         parts["dense_mlp"] = mlp_params(group.mlp, hidden)
     if group.moe is not None:
         moe = group.moe
-        parts["routed_experts"] = moe.num_experts * mlp_params(moe.expert, hidden)
+        parts["routed_experts"] = moe.num_experts * mlp_params(moe.expert, hidden) + zero_expert_params(moe, hidden)
         parts["shared_experts"] = shared_expert_params(moe, hidden)
         parts["router"] = router_params(moe, hidden)
     return parts
@@ -262,17 +303,24 @@ def positional_params(spec: ModelSpec) -> int:
 
 
 def token_embedding_params(spec: ModelSpec) -> int:
-    """Input token embedding: ``vocab x d_embed`` (``d_embed`` is ``word_embed_proj_dim`` for OPT)."""
-    return spec.vocab_size * (spec.embedding_dim or spec.hidden_size)
+    """Input token embedding: ``vocab x d_embed`` (``d_embed`` is ``word_embed_proj_dim`` for OPT).
+
+    Mllama's table has ``embedding_extra_rows`` (8) rows more than ``vocab_size``.
+    """
+    return (spec.vocab_size + spec.embedding_extra_rows) * (spec.embedding_dim or spec.hidden_size)
 
 
 def lm_head_params(spec: ModelSpec) -> int:
     """Output projection when untied: ``d_embed x vocab`` (+ ``vocab`` bias for Phi-2, GPT-J).
 
-    A tied head shares the token embedding and adds nothing.
+    A tied head shares the token embedding's weight, but a head with a bias keeps that bias as
+    its own parameter (``nn.Linear(..., bias=True)`` whose ``weight`` alone is tied, as in
+    ``PhiForCausalLM`` and ``GPTJForCausalLM`` with ``tie_word_embeddings: true``): ``vocab``.
     """
-    if spec.lm_head != "untied":
+    if spec.lm_head == "none":
         return 0
+    if spec.lm_head == "tied":
+        return spec.vocab_size if spec.lm_head_bias else 0
     return linear_params(spec.embedding_dim or spec.hidden_size, spec.vocab_size, bias=spec.lm_head_bias)
 
 
@@ -306,8 +354,11 @@ def moe_stats(spec: ModelSpec) -> MoEStats | None:
     routed = inactive = 0
     for count, moe in layers:
         per_expert = mlp_params(moe.expert, h)
-        routed += count * moe.num_experts * per_expert
-        inactive += count * (moe.num_experts - moe.experts_per_token) * per_expert
+        # Zero-computation experts (LongCat-Flash): at most experts_per_token real experts run,
+        # and the gate/up slices transformers allocates for the zero experts never do.
+        unused = zero_expert_params(moe, h)
+        routed += count * (moe.num_experts * per_expert + unused)
+        inactive += count * ((moe.num_experts - min(moe.experts_per_token, moe.num_experts)) * per_expert + unused)
     first = layers[0][1]
     return MoEStats(
         moe_layers=sum(count for count, _ in layers),
@@ -343,8 +394,10 @@ def count_params(spec: ModelSpec) -> ParamCounts:
     if spec.pooler:
         sums["pooler"] = linear_params(h, h, bias=True)
     sums["lm_head"] = lm_head_params(spec)
+    tower_positions = 0
     for tower in spec.towers:
         sums[TOWER_COMPONENTS[tower.role]] += tower.params
+        tower_positions += sum(v for name, v in tower.components if name == TOWER_POSITIONAL_TABLE)
 
     stats = moe_stats(spec)
     inactive = stats.inactive_params if stats else 0
@@ -367,9 +420,9 @@ def count_params(spec: ModelSpec) -> ParamCounts:
         active_params=active,
         active_params_excluding_embedding=active - embedding,
         embedding_params=embedding,
-        positional_params=sums["positional_embedding"],
+        positional_params=sums["positional_embedding"] + tower_positions,
         lm_head_params=sums["lm_head"],
-        non_embedding_params=total - embedding - sums["positional_embedding"] - sums["lm_head"],
+        non_embedding_params=total - embedding - sums["positional_embedding"] - tower_positions - sums["lm_head"],
         mtp_params=mtp_module_params(spec),
         moe=stats,
         vision_params=sums["vision_tower"],

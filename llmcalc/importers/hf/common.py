@@ -233,3 +233,18 @@ def qwen_windows(f: Fields) -> list[str] | None:
         return ["full_attention"] * n
     start = f.integer("max_window_layers", default=n, minimum=0)
     return ["sliding_attention" if i >= start else "full_attention" for i in range(n)]
+
+
+def with_defaults(f: Fields, **defaults: Any) -> Fields:
+    """``f`` reading ``defaults`` where the config leaves a key out (a family's
+    ``configuration_*.py`` defaults; an explicit null stays null); problems found are carried over."""
+    g = Fields({**defaults, **f.data}, f.source)
+    g.errors, g.assumptions = f.errors, f.assumptions
+    return g
+
+
+def without(f: Fields, *keys: str) -> Fields:
+    """``f`` without ``keys`` (a family whose class ignores them); problems found are carried over."""
+    g = Fields({k: v for k, v in f.data.items() if k not in keys}, f.source)
+    g.errors, g.assumptions = f.errors, f.assumptions
+    return g

@@ -1,17 +1,20 @@
-"""DeepSeek-V2/V3 and Kimi K2: MLA attention, dense first-k layers, shared and routed experts.
+"""DeepSeek-V2/V3/V3.2 and Kimi K2: MLA attention, dense first-k layers, shared and routed experts;
+V3.2 adds the DSA lightning indexer to every attention block.
 
-Reference: transformers ``models/deepseek_v3/modeling_deepseek_v3.py``.
+Reference: transformers ``models/deepseek_v3/modeling_deepseek_v3.py`` and
+``models/deepseek_v32/modeling_deepseek_v32.py`` (5.24).
 """
 
 from __future__ import annotations
 
 from llmcalc.errors import SpecError
-from llmcalc.importers.hf.common import decoder_spec, rope
+from llmcalc.importers.hf.common import decoder_spec, rope, with_defaults
 from llmcalc.importers.hf.fields import Fields
 from llmcalc.spec import (
     MLA,
     MLP,
     Attention,
+    Indexer,
     LayerGroup,
     ModelSpec,
     MoE,
@@ -21,6 +24,62 @@ from llmcalc.spec import (
 
 def deepseek(f: Fields, name: str, mt: str) -> ModelSpec:
     """DeepSeek-V2/V3 and Kimi K2: MLA attention, dense first-k layers, shared + routed experts."""
+    return _deepseek(f, name, mt)
+
+
+def deepseek_v32(f: Fields, name: str, mt: str) -> ModelSpec:
+    """DeepSeek-V3.2 (``DeepseekV32ForCausalLM``): DeepSeek-V3 plus a lightning indexer per layer.
+
+    The indexer (``DeepseekV32Indexer``) has ``index_n_heads`` (default 64) heads of
+    ``index_head_dim`` (default 128) reading the MLA query latent (``q_lora_rank``, required: the
+    class has no direct-query form), and keeps ``index_topk`` (default 2048) tokens. MoE layers are
+    those ``mlp_layer_types`` marks ``sparse``; without it, all but the first
+    ``first_k_dense_replace`` (default 3). ``moe_layer_freq`` is not read by this class.
+    """
+    f = with_defaults(
+        f,
+        intermediate_size=18432,
+        moe_intermediate_size=2048,
+        n_shared_experts=1,
+        n_routed_experts=256,
+        num_experts_per_tok=8,
+        kv_lora_rank=512,
+        q_lora_rank=1536,
+        qk_rope_head_dim=64,
+        qk_nope_head_dim=128,
+        v_head_dim=128,
+    )
+    n = f.integer("num_hidden_layers")
+    types = f.str_list("mlp_layer_types")
+    if types is not None and len(types) != n:
+        f.errors.append(f"field 'mlp_layer_types' has {len(types)} entries for {n} layers")
+        types = None
+    if types is None:
+        first = min(f.integer("first_k_dense_replace", default=3, minimum=0), n)
+        types = ["dense"] * first + ["sparse"] * (n - first)
+    q_rank = f.integer("q_lora_rank", default=1536)
+    try:
+        indexer = Indexer(
+            num_heads=f.integer("index_n_heads", default=64),
+            head_dim=f.integer("index_head_dim", default=128),
+            q_input_dim=q_rank,
+            topk=f.integer("index_topk", default=2048),
+        )
+    except SpecError as exc:
+        f.errors.append(str(exc))
+        indexer = None
+    return _deepseek(f, name, mt, sparse_layers=[t == "sparse" for t in types], indexer=indexer, q_rank_default=q_rank)
+
+
+def _deepseek(
+    f: Fields,
+    name: str,
+    mt: str,
+    *,
+    sparse_layers: list[bool] | None = None,
+    indexer: Indexer | None = None,
+    q_rank_default: int | None = None,
+) -> ModelSpec:
     hidden = f.integer("hidden_size")
     heads = f.integer("num_attention_heads")
     n_layers = f.integer("num_hidden_layers")
@@ -29,7 +88,7 @@ def deepseek(f: Fields, name: str, mt: str) -> ModelSpec:
     rope_dim = f.integer("qk_rope_head_dim")
     v_dim = f.integer("v_head_dim")
     kv_rank = f.integer("kv_lora_rank")
-    q_rank = f.opt_int("q_lora_rank")
+    q_rank = f.opt_int("q_lora_rank") or q_rank_default
     bias = f.boolean("attention_bias", default=False)
     dense = MLP(f.integer("intermediate_size"))
     n_routed = f.opt_int("n_routed_experts")
@@ -67,10 +126,14 @@ def deepseek(f: Fields, name: str, mt: str) -> ModelSpec:
             v_head_dim=v_dim,
             q_lora_rank=q_rank,
         ),
+        indexer=indexer,
     )
 
     def layer(i: int) -> LayerGroup:
-        sparse = moe is not None and i >= first_dense and i % freq == 0
+        if sparse_layers is not None:
+            sparse = moe is not None and sparse_layers[i]
+        else:
+            sparse = moe is not None and i >= first_dense and i % freq == 0
         return LayerGroup(1, attention, mlp=None if sparse else dense, moe=moe if sparse else None)
 
     return decoder_spec(

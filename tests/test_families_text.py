@@ -1,0 +1,133 @@
+"""The 2025-26 text families count exactly as transformers does, on synthetic variations.
+
+tests/data/text_counts.json holds small variations of every family (MoE layer steps, first-k-dense,
+shared experts, biases, tied embeddings, head_dim, layer types) with the counts transformers 5.24
+gives on the meta device; benchmarks/verify_text_counts.py made it (and re-checks it with torch).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcalc import count_params, spec_from_hf_config
+from llmcalc.importers.hf.registry import BUILDERS
+from llmcalc.kvcache import indexer_cache_bytes
+from llmcalc.params import indexer_params
+from llmcalc.tensors import weight_tensors
+
+TABLE = json.loads((Path(__file__).parent / "data" / "text_counts.json").read_text())
+ROWS: list[dict[str, Any]] = TABLE["variations"]
+FAMILIES = sorted({row["model_type"] for row in ROWS})
+
+
+def _counts(config: dict[str, Any]) -> dict[str, int]:
+    counts = count_params(spec_from_hf_config(config, source=config["model_type"]))
+    return {
+        "total": counts.total_params,
+        "active": counts.active_params,
+        "embed": counts.embedding_params,
+        "lm_head": counts.lm_head_params,
+        "pos_embed": counts.positional_params,
+    }
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_variation_counts_from_keys(row: dict[str, Any]) -> None:
+    """The few keys given, read with the family's defaults, count as transformers counts them."""
+    assert _counts(row["config"]) == row["expected"]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_variation_counts_from_full_config(row: dict[str, Any]) -> None:
+    """The full config transformers writes (every default spelled out) gives the same counts."""
+    assert _counts(row["full_config"]) == row["expected"]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_variation_tensors_add_up(row: dict[str, Any]) -> None:
+    """The tensor inventory of each variation adds up to its total."""
+    spec = spec_from_hf_config(row["config"], source=row["id"])
+    assert sum(t.n_elements for t in weight_tensors(spec)) == row["expected"]["total"]
+
+
+@pytest.mark.parametrize("model_type", FAMILIES)
+def test_family_registered_and_varied(model_type: str) -> None:
+    """Every family in the table has its own builder and at least two variations."""
+    assert model_type in BUILDERS
+    assert sum(row["model_type"] == model_type for row in ROWS) >= 2
+
+
+def test_table_records_transformers_version() -> None:
+    """The table says which transformers counted it."""
+    assert TABLE["transformers_version"] == "5.24.0"
+
+
+def _v32(**changes: Any) -> dict[str, Any]:
+    row = next(r for r in ROWS if r["id"] == "deepseek_v32-base")
+    return {**row["config"], **changes}
+
+
+def test_deepseek_v32_indexer_component() -> None:
+    """DeepSeek-V3.2's indexer is its own component: r_q n d + H d + 2 d + H n per layer."""
+    config = _v32()
+    spec = spec_from_hf_config(config, source="v32")
+    counts = count_params(spec)
+    h, r_q, n, d = config["hidden_size"], config["q_lora_rank"], config["index_n_heads"], config["index_head_dim"]
+    per_layer = r_q * n * d + h * d + 2 * d + h * n
+    assert counts.component("indexer") == config["num_hidden_layers"] * per_layer
+    attn = spec.first_attention
+    assert attn is not None and attn.indexer is not None
+    assert indexer_params(attn.indexer, h) == per_layer
+
+
+@pytest.mark.parametrize(
+    ("engine", "kv_dtype", "per_token_layer"),
+    [("hf", "bf16", 16 * 2), ("vllm", "bf16", 16 + 0), ("llama.cpp", "f16", 16 * 2)],
+    ids=["hf-bf16", "vllm-fp8-keys", "llama.cpp-f16"],
+)
+def test_indexer_cache_bytes(engine: str, kv_dtype: str, per_token_layer: int) -> None:
+    """The indexer key cache is index_head_dim values per token and layer, in each engine's dtype."""
+    spec = spec_from_hf_config(_v32(), source="v32")
+    layers = spec.num_hidden_layers
+    got = indexer_cache_bytes(spec, context_tokens=512, batch_size=3, kv_dtype=kv_dtype, engine=engine)
+    assert got == layers * per_token_layer * 512 * 3
+
+
+def test_indexer_cache_vllm_scale_bytes() -> None:
+    """vLLM adds a 4-byte fp32 scale per 128 fp8 indexer values (132 bytes for DeepSeek-V3.2)."""
+    spec = spec_from_hf_config(_v32(index_head_dim=128), source="v32")
+    got = indexer_cache_bytes(spec, context_tokens=1024, engine="vllm")
+    assert got == spec.num_hidden_layers * 132 * 1024
+
+
+def test_indexer_cache_zero_without_indexer() -> None:
+    """A model without an indexer has no indexer cache."""
+    row = next(r for r in ROWS if r["id"] == "glm4_moe-base")
+    spec = spec_from_hf_config(row["config"], source="glm")
+    assert indexer_cache_bytes(spec, context_tokens=100) == 0
+
+
+def test_longcat_layers_and_zero_experts() -> None:
+    """LongCat-Flash: two attention sublayers per logical layer, a router over real + zero experts."""
+    row = next(r for r in ROWS if r["id"] == "longcat_flash-base")
+    config = row["config"]
+    spec = spec_from_hf_config(config, source="longcat")
+    stack = spec.main_stack
+    attending = sum(g.count for g in stack.groups if g.attention is not None)
+    assert attending == 2 * config["num_layers"]
+    counts = count_params(spec)
+    h, e, z = config["hidden_size"], config["n_routed_experts"], config["zero_expert_num"]
+    assert counts.component("router") == config["num_layers"] * h * (e + z)
+
+
+def test_hunyuan_moe_warns_on_ignored_expert_width() -> None:
+    """A Hunyuan-A13B config's moe_intermediate_size, which transformers ignores, gets a warning."""
+    row = next(r for r in ROWS if r["id"] == "hunyuan_v1_moe-base")
+    config = {**row["config"], "moe_intermediate_size": 24}
+    spec = spec_from_hf_config(config, source="hunyuan")
+    assert count_params(spec).total_params == row["expected"]["total"]
+    assert any("moe_intermediate_size" in a for a in spec.assumptions)
