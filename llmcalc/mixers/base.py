@@ -48,12 +48,15 @@ class StateTensor:
 
     ``dtype`` is ``model`` when engines keep it in the cache/model dtype, ``fp32`` when the
     reference implementation keeps it in float32 whatever the model dtype. Engine-specific
-    policies live in :mod:`llmcalc.state`.
+    policies live in :mod:`llmcalc.state`. ``conv_width`` is set on a causal-convolution window
+    (``values = channels x conv_width``, the kernel width transformers keeps); engines that keep one
+    column fewer (vLLM, llama.cpp) derive their size from it.
     """
 
     name: str
     values: int
     dtype: StateDtype = "model"
+    conv_width: int = 0
 
 
 class Mixer(Protocol):
