@@ -50,11 +50,15 @@ class MemoryReport:
     warnings: tuple[str, ...] = ()
 
 
-def choose_engine(engine: str | None, quant: str | None, *, kind: str = "") -> tuple[str, str]:
-    """The engine and why: as given, else llama.cpp for GGUF formats and .gguf files, else hf."""
+def choose_engine(engine: str | None, quant: str | Sequence[str] | None, *, kind: str = "") -> tuple[str, str]:
+    """The engine and why: as given, else llama.cpp for GGUF formats and .gguf files, else hf.
+
+    With several formats, llama.cpp only when every one of them is a GGUF format.
+    """
     if engine:
         return engine, "given"
-    if quant and get_format(quant).engine_hint == "llama.cpp":
+    quants = [quant] if isinstance(quant, str) else list(quant or ())
+    if quants and all(get_format(q).engine_hint == "llama.cpp" for q in quants):
         return "llama.cpp", "default for GGUF formats"
     if kind == "gguf" and not quant:
         return "llama.cpp", "default for GGUF files"
@@ -79,15 +83,17 @@ def stored_weights(loaded: LoadedModel) -> WeightsResult | None:
     )
 
 
-def weights_choices(loaded: LoadedModel, *, bpws: Sequence[str], quant: str | None) -> list[WeightsResult]:
-    """The weight variants to report: each --bpw, or --quant, or the stored files, or bf16."""
+def weights_choices(loaded: LoadedModel, *, bpws: Sequence[str],
+                    quant: str | Sequence[str] | None) -> list[WeightsResult]:
+    """The weight variants to report: each --bpw, or each --quant, or the stored files, or bf16."""
     if bpws and quant:
         raise UsageError("--bpw and --quant both set the weight format; give one of them")
     spec = loaded.spec
     if bpws:
         return [weights_for_bpw(spec, b) for b in bpws]
     if quant:
-        return [weights_for_format(spec, get_format(quant))]
+        quants = [quant] if isinstance(quant, str) else list(quant)
+        return [weights_for_format(spec, get_format(q)) for q in quants]
     stored = stored_weights(loaded)
     if stored is not None:
         return [stored]
@@ -98,7 +104,7 @@ def memory_report(
     loaded: LoadedModel,
     *,
     bpws: Sequence[str] = (),
-    quant: str | None = None,
+    quant: str | Sequence[str] | None = None,
     context_tokens: int | None = None,
     batch_size: int = 1,
     kv_dtype: str = "f16",

@@ -373,7 +373,7 @@ def test_cli_llama_h100() -> None:
         "│ Maximum context     │ 131,072 tokens (max_position_embeddings)",
         "│ RoPE scaling        │ llama3, factor 8 over 8,192 original positions",
         "│ KV cache per token  │ 131,072 B (128.00 KiB) at f16, engine hf, before window caps",
-        "│ 131,072 │   14.96 │    16.00 │         12.50 │       2.67 │ 46.13 │   46.13 │               yes │",
+        "│ 131,072 │   14.96 │    16.00 │         12.50 │       2.67 │ 46.13 │   46.13 │  yes │",
         "The KV cache reaches the weights (14.96 GiB) at 122,533 tokens (batch 1).",
         "Every context in the table fits.",
     ):
@@ -387,7 +387,7 @@ def test_cli_gpt2_growth() -> None:
     code, out, err = _run("gpt2", "--context", "2048", "--no-chart")
     assert code == 0
     assert "│ Positional table (1,024 x 768) │     786,432 │   1,572,864 │   1.50 MiB │          0.63% │" in out
-    assert "│    2,048* │     0.23 │      0.07 │            0.03 │        0.52 │  0.85 │" in out
+    assert "│  2,048* │  237.35 │    72.00 │         30.19 │     512.00 │ 851.54 │" in out
     assert "At 2,048 tokens: 2,048 table rows, +786,432 parameters (1.50 MiB) beyond the weights above.\n" in out
     assert "█" not in out
     assert err.startswith("Warning: 2,048 tokens is beyond gpt2's maximum of 1,024: ")
@@ -420,7 +420,7 @@ def test_cli_json_keys() -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("gpt2", "--context", "0"), 2, "Invalid value for '--context': 0 is not in the range x>=1."),
+        (("gpt2", "--context", "0"), 2, "Invalid value for '--context': '0' is less than 1"),
         (("gpt2", "--context", "3000000000"), 1,
          "Error: context 3,000,000,000 is more than the 2,147,483,648 tokens llmcalc accepts"),
         (("gpt2", "--context", "2000000"), 1,

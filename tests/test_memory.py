@@ -183,19 +183,14 @@ def test_cli_all_presets_with_gpu() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--bpw", "-4"), "bits per weight must be a positive number up to 64, got '-4'"),
-        (("--bpw", "four"), "bits per weight must be a positive number up to 64, got 'four'"),
-        (("--bpw", "1e400"), "bits per weight must be a positive number up to 64, got '1e400'"),
         (("--context", "99999999999"), "context 99,999,999,999 is more than"),
-        (("--quant", "q4_k_x"), "unknown weight format 'q4_k_x'; did you mean"),
         (("--gpu", "h10"), "unknown GPU 'h10'; did you mean"),
         (("--bpw", "4", "--quant", "q4_k_m"), "--bpw and --quant both set the weight format; give one of them"),
         (("--gpus", "2"), "--gpus, --max-context, --max-batch and --best-quant need --gpu"),
         (("--kv-dtype", "int3"), "unknown KV cache dtype 'int3'"),
         (("--engine", "tgi"), "unknown engine 'tgi'"),
     ],
-    ids=["negative-bpw", "text-bpw", "huge-bpw", "absurd-context", "unknown-quant", "unknown-gpu", "bpw-and-quant",
-         "gpus-without-gpu",
+    ids=["absurd-context", "unknown-gpu", "bpw-and-quant", "gpus-without-gpu",
          "kv-dtype", "engine"],
 )
 def test_cli_bad_input(args: tuple[str, ...], message: str) -> None:
@@ -203,6 +198,26 @@ def test_cli_bad_input(args: tuple[str, ...], message: str) -> None:
     code, out, err = _cli("memory", "llama-3.1-8b", *args)
     assert code == 1 and out == ""
     assert err.startswith("Error: ") and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--bpw", "-4"), "bits per weight must be a positive number up to 64, got '-4'"),
+        (("--bpw", "four"), "bits per weight must be a positive number up to 64, got 'four'"),
+        (("--bpw", "1e400"), "bits per weight must be a positive number up to 64, got '1e400'"),
+        (("--bpw", "4,,8"), "'4,,8' has an empty bits-per-weight value"),
+        (("--quant", "q4_k_x"), "unknown weight format 'q4_k_x'; did you mean"),
+        (("--context", "32q"), "'32q': expected a whole number such as 4096, 32k or 1M"),
+        (("--batch", "0"), "'0' is less than 1"),
+    ],
+    ids=["negative-bpw", "text-bpw", "huge-bpw", "empty-item", "unknown-quant", "bad-suffix", "zero-batch"],
+)
+def test_cli_bad_flag_values_are_usage_errors(args: tuple[str, ...], message: str) -> None:
+    """A bad value of a flag (a number, a list item, a format name) is click's usage error: exit 2, one Error: line."""
+    code, out, err = _cli("memory", "llama-3.1-8b", *args)
+    assert code == 2 and out == ""
+    assert message in err and err.count("Error: ") == 1 and "Traceback" not in err
 
 
 def test_cli_context_beyond_max_warns() -> None:

@@ -262,13 +262,13 @@ def test_cli_table(runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert [cell.strip() for cell in lines[1].split("┃")[1:-1]] == [
-        "Model", "Format", "Engine", "Context", "Batch", "GPUs", "Weights (GiB)", "KV cache (GiB)", "Total (GiB)",
-        "Per GPU (GiB)", "Fits", "Needed"]
+        "Model", "Format", "Engine", "Context", "Batch", "GPUs", "Total (GiB)", "Per GPU (GiB)", "Fits", "Needed",
+        "Weights (GiB)", "KV cache (GiB)"]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if "llama-2-7b" in line]
     assert rows == [
-        ["llama-2-7b", "4 bpw", "hf", "4,096", "1", "1x h100-sxm", "3.14", "2.00", "6.23", "6.23", "yes", "1"],
-        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096", "1", "1x h100-sxm", "3.80", "2.00", "6.25", "6.25", "yes",
-         "1"],
+        ["llama-2-7b", "4 bpw", "hf", "4,096", "1", "1xh100-sxm", "6.23", "6.23", "yes", "1", "3.14", "2.00"],
+        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096", "1", "1xh100-sxm", "6.25", "6.25", "yes", "1", "3.80",
+         "2.00"],
     ]
 
 

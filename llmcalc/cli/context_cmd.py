@@ -4,22 +4,37 @@ from __future__ import annotations
 
 import click
 
-from llmcalc.cli.options import gpus_file_option, json_option, presets_dir_option, units_option, warn, width_option
+from llmcalc.cli.options import (
+    Count,
+    bpw_option,
+    gpu_option,
+    gpus_file_option,
+    json_option,
+    model_argument,
+    one_value,
+    presets_dir_option,
+    quant_option,
+    resolve_gpu,
+    units_option,
+    warn,
+    width_option,
+)
 from llmcalc.units import ByteUnits
 
 
 @click.command()
-@click.argument("model")
-@click.option("--context", "context", type=click.IntRange(min=1), metavar="TOKENS",
-              help="A context to add to the curve; beyond the maximum, what growing the window would take.")
-@click.option("--bpw", metavar="BITS", help="Bits per weight, applied to every parameter.")
-@click.option("--quant", metavar="NAME", help="A named weight format (`llmcalc quant` lists them), e.g. Q4_K_M, fp8.")
+@model_argument()
+@click.option("--context", "context", type=Count(), metavar="TOKENS",
+              help="A context to add to the curve (32k = 32,768); beyond the maximum, what growing the window "
+                   "would take.")
+@bpw_option("Bits per weight, applied to every parameter.")
+@quant_option("A named weight format (`llmcalc quant` lists them), e.g. q4_k_m, fp8.")
 @click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE",
               help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in flight.")
+@click.option("--batch", type=Count(), default=1, show_default=True, help="Sequences in flight.")
 @click.option("--engine", metavar="NAME",
               help="Inference engine: hf, vllm, llama.cpp.  [default: llama.cpp for GGUF formats, else hf]")
-@click.option("--gpu", metavar="NAME", help="Find the largest context that fits on this GPU (`llmcalc gpus`).")
+@gpu_option("Find the largest context that fits on this GPU (`llmcalc gpus`); 2xh100 for two.")
 @click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N", help="Number of GPUs (tensor parallel).")
 @units_option
 @click.option("--no-chart", is_flag=True, help="Leave out the chart of memory against context.")
@@ -27,8 +42,9 @@ from llmcalc.units import ByteUnits
 @presets_dir_option
 @gpus_file_option
 @width_option
-def context(model: str, context: int | None, bpw: str | None, quant: str | None, kv_dtype: str, batch: int,
-            engine: str | None, gpu: str | None, num_gpus: int | None, units: ByteUnits, no_chart: bool, as_json: bool,
+def context(model: str, context: int | None, bpw: list[str], quant: list[str], kv_dtype: str, batch: int,
+            engine: str | None, gpu_set: list[tuple[str, int]], num_gpus: int | None, units: ByteUnits,
+            no_chart: bool, as_json: bool,
             presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
     """The context window of MODEL: positional encoding, maximum context, positional table, KV cache per
     token, and memory against context length (with --gpu, the largest context that fits).
@@ -38,8 +54,10 @@ def context(model: str, context: int | None, bpw: str | None, quant: str | None,
     from llmcalc.jsonout import dumps
     from llmcalc.loading import load_model
 
+    gpu, num_gpus = resolve_gpu(gpu_set, num_gpus)
     device = get_gpu(gpu, extra_files=gpus_files) if gpu else None
-    report = context_report(load_model(model, presets_dirs=presets_dirs), bpw=bpw, quant=quant,
+    report = context_report(load_model(model, presets_dirs=presets_dirs), bpw=one_value(bpw, "--bpw"),
+                            quant=one_value(quant, "--quant"),
                             context_tokens=context, batch_size=batch, kv_dtype=kv_dtype, engine=engine,
                             gpu=device, num_gpus=num_gpus)
     if report.window_growth is not None and report.window_growth.warning:
@@ -47,7 +65,7 @@ def context(model: str, context: int | None, bpw: str | None, quant: str | None,
     if as_json:
         click.echo(dumps(report))
         return
-    from llmcalc.render.common import make_console
     from llmcalc.render.context import context_view
+    from llmcalc.render.table import emit
 
-    make_console(width=width).print(context_view(report, units=units, chart=not no_chart))
+    emit(context_view(report, units=units, chart=not no_chart), width=width)

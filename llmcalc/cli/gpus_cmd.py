@@ -29,7 +29,7 @@ def gpus(units: ByteUnits, as_json: bool, gpus_files: tuple[str, ...], width: in
     if as_json:
         click.echo(dumps(list(catalogue.values())))
         return
-    from llmcalc.render.common import make_console
     from llmcalc.render.gpus import gpus_table
+    from llmcalc.render.table import emit
 
-    make_console(width=width).print(gpus_table(catalogue.values(), units=units))
+    emit(gpus_table(catalogue.values(), units=units), width=width)

@@ -6,28 +6,35 @@ from functools import partial
 
 import click
 
-from llmcalc.cli.options import gpus_file_option, json_option, presets_dir_option, units_option, warn, width_option
+from llmcalc.cli.options import (
+    Count,
+    bpw_option,
+    gpu_option,
+    gpus_file_option,
+    json_option,
+    model_argument,
+    presets_dir_option,
+    quant_option,
+    resolve_gpu,
+    units_option,
+    warn,
+    width_option,
+)
 from llmcalc.units import ByteUnits
 
 
-def _split_bpw(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
-    return [part.strip() for item in value for part in item.split(",") if part.strip()]
-
-
 @click.command()
-@click.argument("model", required=False)
-@click.option("--bpw", multiple=True, callback=_split_bpw, metavar="BITS[,BITS...]",
-              help="Bits per weight, applied to every parameter; several give one column each (--bpw 16,8,4).")
-@click.option("--quant", metavar="NAME",
-              help="A named weight format (`llmcalc quant` lists them), e.g. Q4_K_M, nf4, fp8.")
-@click.option("--context", "context", type=click.IntRange(min=1), metavar="TOKENS",
-              help="Context length per sequence.  [default: 4096, or the model's maximum if smaller]")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True, help="Sequences in flight.")
+@model_argument(required=False)
+@bpw_option()
+@quant_option()
+@click.option("--context", "context", type=Count(), metavar="TOKENS",
+              help="Context length per sequence (32k = 32,768).  [default: 4096, or the model's maximum if smaller]")
+@click.option("--batch", type=Count(), default=1, show_default=True, help="Sequences in flight.")
 @click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE",
               help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.")
 @click.option("--engine", metavar="NAME",
               help="Inference engine: hf, vllm, llama.cpp.  [default: llama.cpp for GGUF formats, else hf]")
-@click.option("--gpu", metavar="NAME", help="Judge the fit on this GPU (`llmcalc gpus` lists them).")
+@gpu_option("Judge the fit on this GPU (`llmcalc gpus` lists them); 2xh100 for two.")
 @click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N",
               help="Number of GPUs (tensor parallel). Without it, llmcalc says how many are needed.")
 @click.option("--gpu-memory-utilization", type=click.FloatRange(0, 1, min_open=True), metavar="FRACTION",
@@ -42,8 +49,9 @@ def _split_bpw(ctx: click.Context, param: click.Parameter, value: tuple[str, ...
 @presets_dir_option
 @gpus_file_option
 @width_option
-def memory(model: str | None, bpw: list[str], quant: str | None, context: int | None, batch: int, kv_dtype: str,
-           engine: str | None, gpu: str | None, num_gpus: int | None, gpu_memory_utilization: float | None,
+def memory(model: str | None, bpw: list[str], quant: list[str], context: int | None, batch: int, kv_dtype: str,
+           engine: str | None, gpu_set: list[tuple[str, int]], num_gpus: int | None,
+           gpu_memory_utilization: float | None,
            solve_context: bool, solve_batch: bool, solve_quant: bool, units: ByteUnits, as_json: bool,
            presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
     """Memory to run MODEL: exact weights and KV cache, estimated activations and overhead.
@@ -55,6 +63,7 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
     from llmcalc.quant import QUALITY_ORDER
     from llmcalc.report import memory_report, report_json
 
+    gpu, num_gpus = resolve_gpu(gpu_set, num_gpus)
     overrides: dict[str, object] = {}
     if gpu_memory_utilization is not None:
         overrides["gpu_memory_utilization"] = gpu_memory_utilization
@@ -72,10 +81,10 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
         if as_json:
             click.echo(dumps([report_json(r) for r in reports]))
             return
-        from llmcalc.render.common import make_console
         from llmcalc.render.memory import all_models_table
+        from llmcalc.render.table import emit
 
-        make_console(width=width).print(all_models_table(reports, units=units))
+        emit(all_models_table(reports, units=units), width=width)
         return
     from llmcalc.loading import load_model
 
@@ -85,7 +94,7 @@ def memory(model: str | None, bpw: list[str], quant: str | None, context: int | 
     if as_json:
         click.echo(dumps(report_json(report)))
         return
-    from llmcalc.render.common import make_console
     from llmcalc.render.memory import memory_view
+    from llmcalc.render.table import emit
 
-    make_console(width=width).print(memory_view(report, units=units))
+    emit(memory_view(report, units=units), width=width)

@@ -104,7 +104,7 @@ def parse_count(text: str) -> int:
     return int(value)
 
 
-class Count(click.ParamType):
+class Count(click.ParamType):  # type: ignore[type-arg]
     """A whole number with an optional K/M suffix (:func:`parse_count`), at least ``minimum``."""
 
     name = "count"
@@ -151,12 +151,12 @@ def split_list(values: tuple[str, ...] | list[str] | str | None, *, what: str) -
 
 def _bpw_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
     from llmcalc.errors import LLMCalcError
-    from llmcalc.quant import parse_bits
+    from llmcalc.quant import bits_to_bytes
 
     out = split_list(value, what="bits-per-weight value")
     for item in out:
         try:
-            parse_bits(item)
+            bits_to_bytes(8, item)  # checks the value (llmcalc.quant's one bits parser)
         except LLMCalcError as exc:
             raise click.BadParameter(str(exc)) from None
     return out
@@ -222,6 +222,13 @@ def resolve_gpu(gpu_set: list[tuple[str, int]], num_gpus: int | None) -> tuple[s
     return name, num_gpus if num_gpus is not None else (count if explicit else None)
 
 
+def one_value(values: list[str], flag: str) -> str | None:
+    """The single value of a list option where a command shows one (``context --quant``), or a usage error."""
+    if len(values) > 1:
+        raise click.UsageError(f"{flag}: one value here, got {', '.join(values)}")
+    return values[0] if values else None
+
+
 def count_option(name: str, *, metavar: str, help: str, default: int | None = None,
                  dest: str | None = None) -> Callable[[F], F]:
     """``--context 32k``, ``--batch 8``: a :class:`Count`."""
@@ -252,7 +259,8 @@ def complete_models(ctx: click.Context, param: click.Parameter, incomplete: str)
     from click.shell_completion import CompletionItem
 
     try:
-        from llmcalc.importers.presets import INDEX_FILE, builtin_dir, load_yaml, read_text
+        from llmcalc.importers.files import load_yaml, read_text
+        from llmcalc.importers.presets import INDEX_FILE, builtin_dir
 
         index = load_yaml(read_text(f"{builtin_dir()}/{INDEX_FILE}"), source=INDEX_FILE)
         names = sorted(set(index["aliases"].values())) + sorted(index["aliases"])

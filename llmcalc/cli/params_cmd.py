@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+from llmcalc.cli.options import json_option, model_argument, presets_dir_option, warn, width_option
 from llmcalc.importers.presets import load_all_presets
 from llmcalc.jsonout import dumps
 from llmcalc.loading import LoadedModel, load_model
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 @click.command()
-@click.argument("model", required=False)
+@model_argument(required=False)
 @click.option("--sort", type=click.Choice(sorted(SORT_KEYS)), default="total", show_default=True,
               help="Order of the comparison table (no MODEL).")
 @click.option("--exact", is_flag=True, help="Show exact integer counts in the comparison table.")
@@ -44,14 +44,14 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
         if as_json:
             click.echo(dumps([{"model": p.name, "source": str(p.path), **_fields(c)} for p, c in rows]))
             return
-        from llmcalc.render.common import make_console
         from llmcalc.render.params import compare_table
+        from llmcalc.render.table import emit
 
-        make_console(width=width).print(compare_table(rows, exact=exact))
+        emit(compare_table(rows, exact=exact), width=width)
         return
     loaded = load_model(model, presets_dirs=presets_dirs)
     counts = count_params(loaded.spec)
-    for assumption in loaded.spec.assumptions:
+    for assumption in (*loaded.spec.assumptions, *loaded.warnings):
         warn(assumption)
     check = None
     if loaded.counted_params is not None:
@@ -65,18 +65,16 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
         files = {"files": _files_json(loaded, check)} if loaded.weights is not None else {}
         click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, **_fields(counts), **files}))
         return
-    from llmcalc.render.common import make_console
     from llmcalc.render.params import params_table, stored_weights_view
+    from llmcalc.render.table import emit, stack
 
     preset = loaded.preset
     title = preset.display_name if preset else loaded.spec.name
     rumour = None
-    if preset and preset.rumour:
+    if preset and preset.rumour and preset.published is not None:
         rumour = f"the rumoured total is {preset.published.total_params.text}; see {preset.path} for what is invented"
-    console = make_console(width=width)
-    console.print(params_table(loaded.spec, counts, title=title, rumour=rumour))
-    if loaded.weights is not None:
-        console.print(stored_weights_view(loaded, check))
+    emit(stack(params_table(loaded.spec, counts, title=title, rumour=rumour),
+               stored_weights_view(loaded, check) if loaded.weights is not None else None), width=width)
 
 
 def _files_json(loaded: LoadedModel, check: CountCheck | None) -> dict[str, object]:
@@ -110,7 +108,12 @@ def _fields(counts: object) -> dict[str, object]:
 @width_option
 def presets(as_json: bool, presets_dirs: tuple[str, ...], width: int | None) -> None:
     """List the model presets: name, family, total and active parameters, context length."""
-    rows = [(p, count_params(p.spec)) for p in load_all_presets(extra_dirs=presets_dirs)]
+    from llmcalc.importers.presets import scan_presets
+
+    good, broken = scan_presets(presets_dirs)
+    rows = [(p, count_params(p.spec)) for p in good]
+    for path, error in broken:
+        warn(f"broken preset {path} (left out): {error}")
     if as_json:
         click.echo(dumps([
             {
@@ -123,15 +126,15 @@ def presets(as_json: bool, presets_dirs: tuple[str, ...], width: int | None) -> 
                 "active_params": c.active_params,
                 "max_context": p.spec.max_context,
                 "source": p.source,
-                "published_total": p.published.total_params.text,
-                "published_source": p.published.source,
+                "published_total": p.published.total_params.text if p.published else None,
+                "published_source": p.published.source if p.published else None,
                 "rumour": p.rumour,
                 "path": str(p.path),
             }
             for p, c in rows
         ]))
         return
-    from llmcalc.render.common import make_console
     from llmcalc.render.params import presets_table
+    from llmcalc.render.table import emit
 
-    make_console(width=width).print(presets_table(rows))
+    emit(presets_table(rows), width=width)

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import click
 
-from llmcalc.cli.options import json_option, presets_dir_option, warn, width_option
+from llmcalc.cli.options import json_option, model_argument, presets_dir_option, warn, width_option
 from llmcalc.jsonout import dumps, to_jsonable
 from llmcalc.loading import load_model
 from llmcalc.quant import all_formats, weights_for_format
 
+#: The model a GGUF mix's bits per weight are shown for when no MODEL is given: the one llama.cpp's own
+#: quantize table (tools/quantize/README.md) reports its file types for.
+REFERENCE_MODEL = "llama-3.1-8b"
+#: The kind of a GGUF file type (llmcalc.quant: its bits depend on the model).
+MIX_KIND = "per-tensor mix"
+
 
 @click.command()
-@click.argument("model", required=False)
+@model_argument(required=False)
 @json_option
 @presets_dir_option
 @width_option
@@ -21,15 +27,17 @@ def quant(model: str | None, as_json: bool, presets_dirs: tuple[str, ...], width
     GGUF file types (q4_k_m ...) are priced tensor by tensor as llama.cpp's quantizer mixes them;
     GPTQ, AWQ, bitsandbytes and FP8 quantize the linear layers and keep the rest in 16 bits.
     """
-    from llmcalc.render.common import make_console
     from llmcalc.render.quant import catalogue_table, model_table
+    from llmcalc.render.table import emit
 
     formats = all_formats()
     if model is None:
+        reference = load_model(REFERENCE_MODEL).spec
+        mixes = {f.name: weights_for_format(reference, f).bits_per_weight for f in formats if f.kind == MIX_KIND}
         if as_json:
-            click.echo(dumps([f.as_dict() for f in formats]))
+            click.echo(dumps([{**f.as_dict(), **_on_reference(mixes.get(f.name))} for f in formats]))
         else:
-            make_console(width=width).print(catalogue_table(formats))
+            emit(catalogue_table(formats, reference=(REFERENCE_MODEL, mixes)), width=width)
         return
     loaded = load_model(model, presets_dirs=presets_dirs)
     for assumption in loaded.spec.assumptions:
@@ -49,4 +57,10 @@ def quant(model: str | None, as_json: bool, presets_dirs: tuple[str, ...], width
         )
         return
     title = loaded.preset.display_name if loaded.preset else loaded.spec.name
-    make_console(width=width).print(model_table(title, params, rows))
+    emit(model_table(title, params, rows), width=width)
+
+
+def _on_reference(bits: float | None) -> dict[str, object]:
+    """A GGUF mix's bits per weight on :data:`REFERENCE_MODEL` (None for formats whose bits are fixed)."""
+    return {"reference_model": REFERENCE_MODEL if bits is not None else None,
+            "reference_bits_per_weight": float(bits) if bits is not None else None}

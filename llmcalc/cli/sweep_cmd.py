@@ -152,6 +152,6 @@ def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, 
     elif output_format == "json":
         render.write_json(points, out)
     else:
-        from llmcalc.render.common import make_console
+        from llmcalc.render.table import emit
 
-        make_console(width=width, file=out).print(render.sweep_table(points, units=units))
+        emit(render.sweep_table(points, units=units), width=width, file=out)

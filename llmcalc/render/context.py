@@ -5,24 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.context import ENCODING_LABELS, ContextInfo, ContextReport, MemoryPoint
-from llmcalc.render.common import table
-from llmcalc.units import ByteUnits, byte_unit, format_bytes, format_small_bytes
+from llmcalc.render.table import Col, FitTable, size_cell, size_scale
+from llmcalc.render.table import human_bytes as format_small_bytes
+from llmcalc.units import ByteUnits, byte_unit, format_bytes
 
 #: Bar glyphs and styles: weights, KV cache, activations + overhead (estimated).
 WEIGHTS_GLYPH, KV_GLYPH, OTHER_GLYPH = "█", "▒", "░"
 WEIGHTS_STYLE, KV_STYLE, OTHER_STYLE = "blue", "magenta", "dim"
 
 
-def info_table(info: ContextInfo, *, units: ByteUnits) -> Table:
+def info_table(info: ContextInfo, *, units: ByteUnits) -> FitTable:
     """The encoding, maximum context, rope settings, windows and KV cost per token."""
-    t = table(f"{info.model}: context window")
-    t.add_column("")
-    t.add_column("")
-    t.show_header = False
+    t = FitTable([Col("", "label"), Col("", "prose")], title=f"{info.model}: context window", show_header=False)
     t.add_row("Positional encoding", ENCODING_LABELS.get(info.positional_encoding, info.positional_encoding))
     if info.max_context is None:
         t.add_row("Maximum context", f"no maximum context is recorded for {info.model}")
@@ -50,16 +47,13 @@ def info_table(info: ContextInfo, *, units: ByteUnits) -> Table:
     return t
 
 
-def embedding_table(info: ContextInfo, *, units: ByteUnits) -> Table:
+def embedding_table(info: ContextInfo, *, units: ByteUnits) -> FitTable:
     """The positional table beside the token-embedding matrix: parameters, bytes, share of the total."""
     at = f"{info.dtype}, " if info.dtype and not info.dtype_assumed else ""
     assumed = ", assumed" if info.dtype_assumed else ""
     title = f"Positional table vs token embedding (at {at}{info.dtype_bytes} bytes per parameter{assumed})"
-    t = table(title)
-    t.min_width = len(title)
-    for name, justify in (("", "left"), ("Parameters", "right"), ("Bytes", "right"), ("Size", "right"),
-                          ("Share of total", "right")):
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    t = FitTable([Col("", "label"), Col("Parameters", "number"), Col("Bytes", "number"), Col("Size", "number"),
+                  Col("Share of total", "number")], title=title)
     label = "Positional table"
     if info.positional_params:
         hidden = info.positional_params // info.positional_table_rows
@@ -75,25 +69,26 @@ def embedding_table(info: ContextInfo, *, units: ByteUnits) -> Table:
     return t
 
 
-def curve_table(report: ContextReport, *, units: ByteUnits) -> Table:
+def curve_table(report: ContextReport, *, units: ByteUnits) -> FitTable:
     """Memory at each context: the exact parts, the estimated parts, the total and the fit."""
-    _, unit = byte_unit(units)
+    scale = size_scale((p.total_bytes for p in report.series), units)
+    unit = scale[1]
     title = (f"Memory against context: {report.weights_format} weights ({report.bits_per_weight:.2f} bpw), "
              f"KV {report.kv_dtype}, batch {report.batch_size}, engine {report.engine}")
     beyond = " * beyond the trained maximum." if any(p.beyond_max_context for p in report.series) else ""
     usable = (f" Usable per GPU: {format_bytes(report.usable_bytes_per_gpu, units, label=False)}."
               if report.usable_bytes_per_gpu is not None else "")
-    t = table(title, caption=f"Sizes in {unit}. Weights and KV cache exact; activations and overhead estimated (~)."
-                             + usable + beyond)
-    t.min_width = len(title)
-    columns = ["Context", "Weights", "KV cache", "Activations ~", "Overhead ~", "Total"]
     if report.gpu:
-        columns += ["Per GPU", f"Fits {report.num_gpus} x {report.gpu}"]
-    for name in columns:
-        t.add_column(name, justify="right")
+        title += f"; fit on {report.num_gpus} x {report.gpu}"
+    names = ["Context", "Weights", "KV cache", "Activations ~", "Overhead ~", "Total"]
+    if report.gpu:
+        names += ["Per GPU", "Fits"]
+    t = FitTable([Col(n, "number") for n in names], title=title,
+                 caption=f"Sizes in {unit}. Weights and KV cache exact; activations and overhead estimated (~)."
+                 + usable + beyond)
 
     def b(n: int) -> str:
-        return format_bytes(n, units, label=False)
+        return size_cell(n, scale, units)
 
     for p in report.series:
         cells = [f"{p.context_tokens:,}{'*' if p.beyond_max_context else ''}", b(p.weights_bytes),

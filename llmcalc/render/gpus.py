@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.table import Table
-
 from llmcalc.gpus import GPU
-from llmcalc.render.common import table
+from llmcalc.render.table import Col, FitTable, exact_decimal
 from llmcalc.units import GB, ByteUnits, byte_unit, format_bytes
 
 CAPTION = (
-    "TFLOPS are dense (without 2:4 sparsity); '-' = not supported or not published. GPU share: the part of "
-    "unified memory macOS lets the GPU use by default (sudo sysctl iogpu.wired_limit_mb raises it)."
+    "Usable: the memory a model may occupy on one device, before an engine's share (vLLM's "
+    "--gpu-memory-utilization): what CUDA reports, or on unified memory the GPU's default share (sudo sysctl "
+    "iogpu.wired_limit_mb raises it); `memory` judges fits against the same figure. TFLOPS are dense (without "
+    "2:4 sparsity); '-' = not supported or not published."
 )
 
 
@@ -20,28 +20,25 @@ def decimal(n: int, scale: int) -> str:
     """``n / scale`` with at most two decimals and no trailing zeros: 3276.8, 989, 1,307.4."""
     if n % scale == 0:
         return f"{n // scale:,}"
-    return f"{n / scale:,.2f}".rstrip("0").rstrip(".")
+    return exact_decimal(n, scale, 2).rstrip("0").rstrip(".")
 
 
-def gpus_table(gpus: Iterable[GPU], *, units: ByteUnits = "binary") -> Table:
-    """The catalogue: name, memory in the chosen unit, bandwidth, dense BF16 and FP8 TFLOPS, vendor."""
+def gpus_table(gpus: Iterable[GPU], *, units: ByteUnits = "binary") -> FitTable:
+    """The catalogue: name, memory and usable memory in the chosen unit, bandwidth, dense BF16 and FP8
+    TFLOPS, vendor."""
     unit = byte_unit(units)[1]
-    t = table("GPU catalogue", caption=CAPTION)
-    t.add_column("Name")
-    t.add_column(f"Memory ({unit})", justify="right")
-    t.add_column(f"GPU share ({unit})", justify="right")
-    t.add_column("Bandwidth (GB/s)", justify="right")
-    t.add_column("BF16 TFLOPS", justify="right")
-    t.add_column("FP8 TFLOPS", justify="right")
-    t.add_column("Vendor")
+    t = FitTable([Col("Name", "id"), Col(f"Memory ({unit})", "number"), Col(f"Usable ({unit})", "number"),
+                  Col("Bandwidth (GB/s)", "number"), Col("BF16 TFLOPS", "number"), Col("FP8 TFLOPS", "number"),
+                  Col("Vendor", "detail")], title="GPU catalogue", caption=CAPTION)
     for gpu in gpus:
+        bandwidth = getattr(gpu, "memory_bandwidth_bytes_s", None)
         t.add_row(
             gpu.name,
             format_bytes(gpu.memory_bytes, units, digits=1, label=False),
-            format_bytes(gpu.usable_memory_bytes, units, digits=1, label=False) if gpu.unified_memory else "-",
-            decimal(gpu.memory_bandwidth_bytes_s, GB),
+            format_bytes(gpu.usable_memory_bytes, units, digits=2, label=False),
+            decimal(bandwidth, GB) if bandwidth else "-",
             decimal(gpu.bf16_dense_flops, 10**12) if gpu.bf16_dense_flops else "-",
             decimal(gpu.fp8_dense_flops, 10**12) if gpu.fp8_dense_flops else "-",
-            gpu.vendor,
+            gpu.vendor or "-",
         )
     return t

@@ -6,15 +6,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.importers.presets import Preset
 from llmcalc.loading import LoadedModel
 from llmcalc.params import ParamCounts
-from llmcalc.render.common import table
+from llmcalc.render.table import Col, ColumnKind, FitTable, human_bytes
 from llmcalc.spec import ModelSpec
-from llmcalc.units import format_small_bytes, human_count
+from llmcalc.units import human_count
 
 if TYPE_CHECKING:
     from llmcalc.stored import CountCheck
@@ -54,14 +53,11 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str, rumour: st
 
     ``rumour`` (a rumoured, unofficial architecture) is printed first, so nobody mistakes it for a fact.
     """
-    t = table(f"{title}: {human_count(counts.total_params)} parameters"
-              + (f", {human_count(counts.active_params)} active per token" if counts.moe else ""))
-    t.add_column("Component")
-    t.add_column("Parameters", justify="right")
-    t.add_column("Exact", justify="right")
-    t.add_column("Share", justify="right")
+    columns = [Col("Component", "label"), Col("Parameters", "number"), Col("Exact", "number"), Col("Share", "number")]
     if counts.moe:
-        t.add_column("Active per token", justify="right")
+        columns.append(Col("Active per token", "number"))
+    t = FitTable(columns, title=f"{title}: {human_count(counts.total_params)} parameters"
+                 + (f", {human_count(counts.active_params)} active per token" if counts.moe else ""))
     row: list[str | Text]
     for c in counts.components:
         row = [c.label, human_count(c.params), f"{c.params:,}", f"{c.params / counts.total_params:.1%}"]
@@ -106,47 +102,48 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str, rumour: st
     return Group(t, *notes)
 
 
-def compare_table(rows: Sequence[tuple[Preset, ParamCounts]], *, exact: bool) -> Table:
-    """All presets in one table."""
-    t = table("Model presets")
-    for name, justify in (("Model", "left"), ("Family", "left"), ("Total", "right"), ("Active", "right"),
-                          ("Non-embedding", "right"), ("Context", "right")):
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+def compare_table(rows: Sequence[tuple[Preset, ParamCounts]], *, exact: bool) -> FitTable:
+    """All presets in one table; with ``exact``, the exact totals come first and the rounded columns are
+    the ones left out when the width cannot hold them."""
+    rounded: ColumnKind = "detail" if exact else "number"
+    columns = [Col("Model", "id")]
     if exact:
-        t.add_column("Total (exact)", justify="right")
-        t.add_column("Active (exact)", justify="right")
+        columns += [Col("Total (exact)", "number"), Col("Active (exact)", "number"), Col("Context", "number")]
+    columns += [Col("Total", rounded), Col("Active", rounded), Col("Non-embedding", rounded, justify="right")]
+    if not exact:
+        columns.append(Col("Context", "number"))
+    columns.append(Col("Family", "detail"))
+    t = FitTable(columns, title="Model presets")
     for preset, counts in rows:
         ctx = preset.spec.max_context
-        row = [
-            preset.name,
-            preset.family,
-            human_count(counts.total_params),
-            human_count(counts.active_params),
-            human_count(counts.non_embedding_params),
-            f"{ctx:,}" if ctx else "-",
-        ]
+        context = f"{ctx:,}" if ctx else "-"
+        row = [preset.name]
         if exact:
-            row += [f"{counts.total_params:,}", f"{counts.active_params:,}"]
+            row += [f"{counts.total_params:,}", f"{counts.active_params:,}", context]
+        row += [human_count(counts.total_params), human_count(counts.active_params),
+                human_count(counts.non_embedding_params)]
+        if not exact:
+            row.append(context)
+        row.append(preset.family)
         t.add_row(*row)
     return t
 
 
-def presets_table(rows: Sequence[tuple[Preset, ParamCounts]]) -> Table:
-    """The preset catalogue: name, family, flavour, sizes, context, aliases."""
-    t = table("Model presets")
-    for name, justify in (("Name", "left"), ("Family", "left"), ("Flavour", "left"), ("Total", "right"),
-                          ("Active", "right"), ("Context", "right"), ("Aliases", "left")):
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+def presets_table(rows: Sequence[tuple[Preset, ParamCounts]]) -> FitTable:
+    """The preset catalogue: name, sizes, context, aliases (whole, wrapped between them), family, flavour."""
+    t = FitTable([Col("Name", "id"), Col("Total", "number"), Col("Active", "number"), Col("Context", "number"),
+                  Col("Aliases", "list"), Col("Flavour", "detail"), Col("Family", "detail")],
+                 title="Model presets")
     for preset, counts in rows:
         ctx = preset.spec.max_context
         t.add_row(
-            preset.name + (" (rumour)" if preset.rumour else ""),
-            preset.family,
-            preset.flavour or "-",
+            preset.name,
             human_count(counts.total_params),
             human_count(counts.active_params),
             f"{ctx:,}" if ctx else "-",
             ", ".join(preset.aliases) or "-",
+            "rumour" if preset.rumour else (preset.flavour or "-"),
+            preset.family,
         )
     return t
 
@@ -155,15 +152,12 @@ def stored_weights_view(loaded: LoadedModel, check: CountCheck | None) -> Render
     """What real model files hold: exact bytes per dtype (or ggml type), file bpw, and the cross-check."""
     w = loaded.weights
     assert w is not None  # callers show this only for real files
-    t = table("Stored weights")
-    t.add_column("dtype" if loaded.kind != "gguf" else "ggml type")
-    t.add_column("Bytes", justify="right")
-    t.add_column("Size", justify="right")
-    t.add_column("Share", justify="right")
+    t = FitTable([Col("dtype" if loaded.kind != "gguf" else "ggml type", "id"), Col("Bytes", "number"),
+                  Col("Size", "number"), Col("Share", "number")], title="Stored weights")
     for name, size in w.bytes_by_dtype:
-        t.add_row(name, f"{size:,}", format_small_bytes(size), f"{size / w.total_bytes:.1%}" if w.total_bytes else "-")
+        t.add_row(name, f"{size:,}", human_bytes(size), f"{size / w.total_bytes:.1%}" if w.total_bytes else "-")
     t.add_section()
-    t.add_row(Text("Total", style="bold"), f"{w.total_bytes:,}", format_small_bytes(w.total_bytes), "100.0%")
+    t.add_row(Text("Total", style="bold"), f"{w.total_bytes:,}", human_bytes(w.total_bytes), "100.0%")
     lines: list[RenderableType] = [t]
     if check is not None:
         line = (f"Counted from tensor shapes: {check.counted_params:,}; analytical from the architecture: "

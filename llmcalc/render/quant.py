@@ -2,63 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from llmcalc.quant import WeightFormat, WeightsResult
-from llmcalc.render.common import table
-from llmcalc.units import format_bytes, human_count
+from llmcalc.render.table import Col, FitTable, size_cell, size_scale
+from llmcalc.units import human_count
 
 
-def catalogue_table(formats: Sequence[WeightFormat]) -> Table:
-    """Every format: name, family, kind, exact bits per weight (4 decimals), source."""
-    t = table(
-        "Weight formats",
-        caption="~ the size also depends on the model (GGUF mixes) or leaves out a "
-        "small term (per-channel scales); `llmcalc quant MODEL` prices each format for a model.",
-    )
-    for name, justify in (
-        ("Name", "left"),
-        ("Family", "left"),
-        ("Kind", "left"),
-        ("Bits per weight", "right"),
-        ("Source", "left"),
-    ):
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+def catalogue_table(formats: Sequence[WeightFormat], *, reference: tuple[str, Mapping[str, float]] | None = None
+                    ) -> RenderableType:
+    """Every format: name, family, kind, exact bits per weight (4 decimals), source.
+
+    ``reference`` is (model name, bits per weight of each GGUF mix on it): a mix's bits depend on the
+    model, so it is shown as what it gives on that model, marked and said so, not as its base block size.
+    """
+    ref_model, ref_bits = reference if reference else ("", {})
+    caption = ("~ the size also depends on the model (GGUF mixes) or leaves out a small term (per-channel "
+               "scales); `llmcalc quant MODEL` prices each format for a model.")
+    if ref_bits:
+        caption = (f"* a GGUF mix: its bits per weight on {ref_model} (llama.cpp picks a type per tensor, so "
+                   "another model gives another figure). " + caption)
+    t = FitTable([Col("Name", "id"), Col("Family", "text"), Col("Kind", "text"),
+                  Col("Bits per weight", "number"), Col("Source", "detail")],
+                 title="Weight formats", caption=caption, hint="`llmcalc quant --json` has the sources")
     for f in formats:
-        bits = f"{float(f.bits_per_weight):.4f}" + ("~" if f.approximate else " ")
+        if f.name in ref_bits:
+            bits = f"{float(ref_bits[f.name]):.4f}*"
+        else:
+            bits = f"{float(f.bits_per_weight):.4f}" + ("~" if f.approximate else " ")
         t.add_row(f.name, f.family, f.kind, bits, f.source)
     return t
 
 
 def model_table(title: str, params: int, rows: Sequence[tuple[WeightFormat, WeightsResult]]) -> RenderableType:
     """One model: each format's weight bytes in GiB and GB and its effective bits per weight."""
-    t = table(f"{title}: weights by format ({human_count(params)} parameters)")
-    for name, justify in (
-        ("Format", "left"),
-        ("Family", "left"),
-        ("Kind", "left"),
-        ("Weights (GiB)", "right"),
-        ("Weights (GB)", "right"),
-        ("Effective bits/weight", "right"),
-    ):
-        t.add_column(name, justify=justify)  # type: ignore[arg-type]
+    binary = size_scale((r.total_bytes for _, r in rows), "binary")
+    decimal = size_scale((r.total_bytes for _, r in rows), "decimal")
+    t = FitTable([Col("Format", "id"), Col("Kind", "text"), Col(f"Weights ({binary[1]})", "number"),
+                  Col(f"Weights ({decimal[1]})", "number"), Col("Effective bits/weight", "number"),
+                  Col("Family", "detail")],
+                 title=f"{title}: weights by format ({human_count(params)} parameters)")
     for fmt, result in rows:
         mark = "~" if result.approximate else " "
         t.add_row(
             fmt.name,
-            fmt.family,
             fmt.kind,
-            format_bytes(result.total_bytes, "binary", label=False),
-            format_bytes(result.total_bytes, "decimal", label=False),
+            size_cell(result.total_bytes, binary, "binary"),
+            size_cell(result.total_bytes, decimal, "decimal"),
             f"{result.bits_per_weight:.4f}{mark}",
+            fmt.family,
         )
     notes = [
         Text(
-            "GiB = 2^30 bytes, GB = 10^9 bytes. Weights only: no KV cache, activations or runtime overhead.",
+            f"{binary[1]} = {_unit_text(binary[1])}, {decimal[1]} = {_unit_text(decimal[1])}. Weights only: no KV "
+            "cache, activations or runtime overhead.",
             style="dim",
         ),
         Text(
@@ -68,3 +68,8 @@ def model_table(title: str, params: int, rows: Sequence[tuple[WeightFormat, Weig
         ),
     ]
     return Group(t, *notes)
+
+
+def _unit_text(unit: str) -> str:
+    return {"GiB": "2^30 bytes", "MiB": "2^20 bytes", "KiB": "2^10 bytes", "GB": "10^9 bytes", "MB": "10^6 bytes",
+            "kB": "10^3 bytes", "B": "1 byte"}.get(unit, unit)

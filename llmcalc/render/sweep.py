@@ -14,10 +14,10 @@ from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 
 from llmcalc.sweep import POINT_FIELDS, SweepPoint, is_bits_per_weight
-from llmcalc.units import ByteUnits, byte_unit, format_bytes, unit_legend
+from llmcalc.units import ByteUnits, unit_legend
 
 if TYPE_CHECKING:
-    from rich.table import Table
+    from rich.console import RenderableType
 
 
 def _csv_value(value: object) -> object:
@@ -51,36 +51,42 @@ def write_json(points: Iterable[SweepPoint], out: IO[str]) -> int:
     return n
 
 
-def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Table:
-    """One row per point: model, format, engine, context, batch, GPUs, sizes, fit and GPUs needed."""
+def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> RenderableType:
+    """One row per point: model, format, engine, context, batch, GPUs, sizes, fit and GPUs needed.
+
+    Columns that hold one value in every row move to a line above the table when the width needs it;
+    at 80 columns a wide sweep is stacked, one block per point, rather than cut.
+    """
     from rich.text import Text
 
-    from llmcalc.render.common import table
+    from llmcalc.render.table import Col, FitTable, size_cell, size_scale
 
-    _, unit = byte_unit(units)
-    t = table(caption=f"Sizes in {unit_legend(units)}. Total: whole model on one "
-                      "device; per GPU: on the GPUs shown. "
-                      "Weights and KV cache exact, the rest estimated.")
-    for name in ("Model", "Format", "Engine"):
-        t.add_column(name, no_wrap=True)
-    for name in ("Context", "Batch"):
-        t.add_column(name, justify="right")
-    t.add_column("GPUs", no_wrap=True)
-    for name in ("Weights", "KV cache", "Total", "Per GPU"):
-        t.add_column(f"{name} ({unit})", justify="right")
-    t.add_column("Fits")
-    t.add_column("Needed", justify="right")
+    rows = list(points)
+    scale = size_scale((p.total_bytes for p in rows), units)
+    unit = scale[1]
+    beyond_any = any(getattr(p, "beyond_max_context", False) for p in rows)
+    columns = [Col("Model", "id"), Col("Format", "id"), Col("Engine", "text"), Col("Context", "number"),
+               Col("Batch", "number"), Col("GPUs", "id"), Col(f"Total ({unit})", "number"),
+               Col(f"Per GPU ({unit})", "number"), Col("Fits", "text"), Col("Needed", "number"),
+               Col(f"Weights ({unit})", "detail", justify="right"),
+               Col(f"KV cache ({unit})", "detail", justify="right")]
+    caption = (f"Sizes in {unit_legend(units) if unit in ('GiB', 'GB') else unit}. Total: whole model on one "
+               "device; per GPU: on the GPUs shown. Weights and KV cache exact, the rest estimated.")
+    if beyond_any:
+        caption += " * beyond the context the model was trained for."
+    t = FitTable(columns, caption=caption, hoist=True, hint="`--format csv` or `--json` has every field")
 
     def b(n: int) -> str:
-        return format_bytes(n, units, label=False)
+        return size_cell(n, scale, units)
 
-    for p in points:
-        fits = "-" if p.fits is None else Text("yes", style="green") if p.fits else Text("no", style="red")
+    for p in rows:
+        fits: str | Text = "-" if p.fits is None else Text("yes", style="green") if p.fits else Text("no", style="red")
         needed = "-" if p.gpu is None else str(p.gpus_needed) if p.gpus_needed is not None else "> 64"
         fmt = f"{p.format} bpw" if is_bits_per_weight(p.format) else p.format
-        t.add_row(p.model, fmt, p.engine, f"{p.context_tokens:,}", f"{p.batch_size:,}",
-                  f"{p.num_gpus}x {p.gpu}" if p.gpu else "-", b(p.weights_bytes), b(p.kv_cache_bytes),
-                  b(p.total_bytes), b(p.per_gpu_bytes) if p.gpu else "-", fits, needed)
+        star = "*" if getattr(p, "beyond_max_context", False) else ""
+        t.add_row(p.model, fmt, p.engine, f"{p.context_tokens:,}{star}", f"{p.batch_size:,}",
+                  f"{p.num_gpus}x{p.gpu}" if p.gpu else "-", b(p.total_bytes),
+                  b(p.per_gpu_bytes) if p.gpu else "-", fits, needed, b(p.weights_bytes), b(p.kv_cache_bytes))
     return t
 
 
