@@ -153,13 +153,13 @@ def usable_bytes(gpu: GPU, settings: EngineSettings) -> int:
 
     ``gpu.usable_memory_bytes`` is the one figure :mod:`llmcalc.gpus` defines (the total CUDA reports
     where a public log records it, else nvidia-smi's total, else the capacity; on Apple machines the
-    GPU wired limit), the same that ``llmcalc gpus --json`` prints. vLLM needs its CUDA context and
-    CUDA graphs (``settings.outside_budget_bytes``) in the ``1 - gpu_memory_utilization`` share
+    GPU wired limit), the same that ``llmcalc gpus --json`` prints. vLLM needs its CUDA context
+    (``settings.outside_context_bytes``) in the ``1 - gpu_memory_utilization`` share
     (``Worker.determine_available_memory`` checks the baseline's free memory against the budget); when
-    they do not fit there nothing does, and this is 0.
+    it does not fit there nothing does, and this is 0. CUDA graphs, captured later, are not checked.
     """
     budget = int(gpu.usable_memory_bytes * settings.gpu_memory_utilization)
-    if settings.outside_budget_bytes and gpu.usable_memory_bytes - budget < settings.outside_budget_bytes:
+    if settings.outside_context_bytes and gpu.usable_memory_bytes - budget < settings.outside_context_bytes:
         return 0  # vLLM refuses to start: free memory at its baseline is below the requested budget
     return budget
 
@@ -173,10 +173,9 @@ def check_fit(
     note = None
     if num_gpus > 1 and settings.engine != "llama.cpp" and spec.num_attention_heads % num_gpus:
         note = f"{spec.num_attention_heads} attention heads do not split evenly over {num_gpus} GPUs"
-    if usable == 0 and settings.outside_budget_bytes:
+    if usable == 0 and settings.outside_context_bytes:
         note = (f"gpu_memory_utilization {settings.gpu_memory_utilization} leaves less than the "
-                f"{settings.outside_budget_bytes:,} bytes of CUDA context and CUDA graphs vLLM needs "
-                "outside its budget")
+                f"{settings.outside_context_bytes:,} bytes of CUDA context vLLM needs outside its budget")
     return FitResult(
         gpu=gpu.name,
         num_gpus=num_gpus,

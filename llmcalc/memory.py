@@ -85,6 +85,8 @@ class EngineSettings:
     flash_attention: bool = True
     #: vLLM: CUDA context + NCCL communicators + CUDA graphs, per GPU, outside gpu_memory_utilization
     outside_budget_bytes: int = 0
+    #: vLLM: the part of that present at its baseline (the CUDA context), which must fit beside the budget
+    outside_context_bytes: int = 0
 
     def __post_init__(self) -> None:
         if not 0 < self.gpu_memory_utilization <= 1:
@@ -117,7 +119,7 @@ def engine_settings(engine: str, **overrides: object) -> EngineSettings:
         tokens, seqs = vllm.batch_defaults(gpu_total_bytes=None)
         base = dict(prefill_chunk_tokens=tokens, logits_rows=seqs, max_num_seqs=seqs, logits_copies=3,
                     cuda_context_bytes=0, cuda_graph_bytes=0, multi_gpu_bytes=VLLM_NCCL_INSIDE_BYTES,
-                    outside_budget_bytes=512 * MIB + CUDA_GRAPH_BYTES[1],
+                    outside_budget_bytes=512 * MIB + CUDA_GRAPH_BYTES[1], outside_context_bytes=512 * MIB,
                     gpu_memory_utilization=vllm.DEFAULT_GPU_MEMORY_UTILIZATION)
     elif name == "llama.cpp":
         base = dict(activation_bytes=4, prefill_chunk_tokens=512, logits_rows=512, cuda_context_bytes=384 * MIB)
