@@ -11,10 +11,29 @@ name is already known replaces the earlier one. A file looks like::
         aliases: [mycard]
         vendor: nvidia
         memory_gib: 48               # or memory_gb (10^9 bytes); exactly one
-        memory_bandwidth_gb_s: 960
-        bf16_dense_tflops: 181       # without 2:4 sparsity; null when unknown
+        memory_bandwidth_gb_s: 960   # optional: needed only by `llmcalc speed`
+        bf16_dense_tflops: 181       # without 2:4 sparsity; optional (prefill speed needs it)
         fp8_dense_tflops: null
-        source: https://example.com/datasheet.pdf
+        source: https://example.com/datasheet.pdf   # optional in user files
+
+Only a name and a memory figure are required in a user file; ``llmcalc speed`` says which figure it
+lacks when an entry has no bandwidth or throughput.
+
+**Usable memory: one figure, one definition.** ``usable_memory_bytes`` is the memory a model may
+occupy on one device before any engine fraction, and ``usable_memory_basis`` says where it comes from:
+
+- ``cuda_total``: the total CUDA reports (``cudaMemGetInfo`` / ``torch.cuda.get_device_properties(i)
+  .total_memory``, printed by PyTorch as "GPU 0 has a total capacity of X GiB"), from the public log
+  cited in ``cuda_total_source`` (``cuda_total_gib``);
+- ``nvidia_smi_total``: nvidia-smi's ``memory.total`` where no CUDA figure was found (a little more
+  than CUDA's total: the A100 80GB shows 81,920 MiB in nvidia-smi and 79.25 GiB in PyTorch);
+- ``capacity``: the nominal capacity, where neither is recorded;
+- ``wired_limit``: on unified memory (Apple), macOS's default GPU wired limit
+  (``recommendedMaxWorkingSetSize``): :data:`WIRED_LIMIT_RULE`, or the entry's
+  ``gpu_usable_fraction``; ``wired_limit_mb`` (the value you set with ``sudo sysctl
+  iogpu.wired_limit_mb=N``, MiB) overrides it (``usable_memory_basis: wired_limit_mb``).
+
+``llmcalc gpus --json`` and every fit (:func:`llmcalc.fit.usable_bytes`) use this one figure.
 
 Every figure is held as an integer: bytes, bytes per second, FLOP/s. Decimal figures in the file are
 converted exactly (``3276.8`` GB/s is 3,276,800,000,000 B/s) and rounded down to a whole unit only where
@@ -41,12 +60,30 @@ from llmcalc.importers.files import read_yaml
 GPUS_ENV = "LLMCALC_GPUS"
 BUILTIN_FILE = Path(__file__).parent / "data" / "gpus.yaml"
 
-_REQUIRED = ("name", "vendor", "memory_bandwidth_gb_s", "source")
+_REQUIRED = ("name",)
 _MEMORY_KEYS = ("memory_gib", "memory_gb")
 _ALLOWED = {
-    *_REQUIRED, *_MEMORY_KEYS, "aliases", "bf16_dense_tflops", "fp8_dense_tflops", "unified_memory",
-    "gpu_usable_fraction", "gpu_usable_fraction_source", "nvidia_smi_total_mib", "notes",
+    *_REQUIRED, *_MEMORY_KEYS, "vendor", "memory_bandwidth_gb_s", "source", "aliases", "bf16_dense_tflops",
+    "fp16_dense_tflops", "fp8_dense_tflops", "int8_dense_tops", "unified_memory", "gpu_usable_fraction",
+    "gpu_usable_fraction_source", "nvidia_smi_total_mib", "cuda_total_gib", "cuda_total_source", "wired_limit_mb",
+    "gpu_cores", "host_link_gb_s", "notes",
 }
+
+#: macOS's default GPU wired limit (Metal ``recommendedMaxWorkingSetSize``) as a share of RAM: 2/3 on
+#: machines with at most 36 GiB, 3/4 above. Read from llama.cpp's Metal start-up logs, which print the
+#: figure: 16 GiB M1 Pro 11,453.25 MB (= 2/3 x 16 GiB; discussion #4167 logs), 64 GiB machines 51,539.61 MB
+#: (= 3/4 x 64 GiB); summarised in https://stencel.io/posts/apple-silicon-limitations-with-usage-on-local-llm%20.html.
+#: Newer macOS releases have been measured giving more; ``wired_limit_mb`` in a GPU file records your own.
+WIRED_LIMIT_RULE = ((36 * 2**30, Fraction(2, 3)), (None, Fraction(3, 4)))
+WIRED_LIMIT_SOURCE = "https://stencel.io/posts/apple-silicon-limitations-with-usage-on-local-llm%20.html"
+
+
+def default_wired_fraction(memory_bytes: int) -> Fraction:
+    """The default GPU share of ``memory_bytes`` of unified memory (:data:`WIRED_LIMIT_RULE`)."""
+    for limit, fraction in WIRED_LIMIT_RULE:
+        if limit is None or memory_bytes <= limit:
+            return fraction
+    raise AssertionError("the last rule has no limit")
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9.-]*")
 _SEPARATORS = re.compile(r"[\s_-]+")
 
@@ -55,15 +92,16 @@ _SEPARATORS = re.compile(r"[\s_-]+")
 class GPU:
     """One accelerator, its figures as integers in base units.
 
-    ``usable_memory_bytes`` is the memory a model may occupy before runtime overheads: the whole
-    capacity on a discrete card, the default GPU share (``usable_fraction``) of RAM on unified memory.
+    ``usable_memory_bytes`` is the memory a model may occupy before runtime overheads, by the one
+    definition in the module docstring; ``usable_memory_basis`` names which figure it is.
+    ``memory_bandwidth_bytes_s`` and the throughputs are None when the entry does not give them.
     """
 
     name: str
     display_name: str
     vendor: str
     memory_bytes: int
-    memory_bandwidth_bytes_s: int
+    memory_bandwidth_bytes_s: int | None
     bf16_dense_flops: int | None
     fp8_dense_flops: int | None
     unified_memory: bool
@@ -74,11 +112,23 @@ class GPU:
     aliases: tuple[str, ...] = ()
     usable_fraction: str | None = None
     usable_fraction_source: str | None = None
+    usable_memory_basis: str = "capacity"
+    cuda_total_bytes: int | None = None
+    cuda_total_source: str | None = None
+    fp16_dense_flops: int | None = None
+    int8_dense_ops: int | None = None
+    gpu_cores: int | None = None
+    host_link_bytes_s: int | None = None
+
+    @property
+    def dense_16bit_flops(self) -> int | None:
+        """The dense 16-bit tensor rate the speed model uses: BF16, else FP16 (Volta, Turing)."""
+        return self.bf16_dense_flops or self.fp16_dense_flops
 
     @classmethod
     def from_mapping(cls, name: str, data: object, *, source: str) -> GPU:
         """Validate one catalogue entry; every problem is named in one :class:`GPUError`."""
-        gpu, problems = _parse_entry(name, data)
+        gpu, problems = _parse_entry(name, data, default_source=source)
         if problems or gpu is None:
             raise GPUError(f"{source}: " + "; ".join(problems))
         return gpu
@@ -194,7 +244,7 @@ def catalogue_from_mapping(data: object, *, source: str) -> dict[str, GPU]:
     problems = [f"unknown key '{k}'" for k in data if k != "gpus"]
     gpus: dict[str, GPU] = {}
     for name, entry in data["gpus"].items():
-        gpu, entry_problems = _parse_entry(name, entry)
+        gpu, entry_problems = _parse_entry(name, entry, default_source=source)
         problems += entry_problems
         if gpu is not None:
             gpus[gpu.name] = gpu
@@ -208,7 +258,7 @@ def _builtin() -> dict[str, GPU]:
     return load_file(BUILTIN_FILE)
 
 
-def _parse_entry(name: object, data: object) -> tuple[GPU | None, list[str]]:
+def _parse_entry(name: object, data: object, default_source: str = "user entry") -> tuple[GPU | None, list[str]]:
     """A GPU and no problems, or None and every problem found, each prefixed with its key path."""
     if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         return None, [f"gpus.{name}: a GPU name must be lowercase letters, digits, '.' and '-'"]
@@ -240,13 +290,30 @@ def _parse_entry(name: object, data: object) -> tuple[GPU | None, list[str]]:
         return math.floor(exact * scale)
 
     display_name = text("name")
-    vendor = text("vendor")
-    source = text("source")
+    vendor = text("vendor") if "vendor" in data else "unknown"
+    source = text("source") if "source" in data else default_source
     notes = text("notes", required=False)
     memory = number(memory_keys[0], 2**30 if memory_keys[0] == "memory_gib" else 10**9) if memory_keys else None
-    bandwidth = number("memory_bandwidth_gb_s", 10**9)
+    bandwidth = number("memory_bandwidth_gb_s", 10**9, optional=True)
     bf16 = number("bf16_dense_tflops", 10**12, optional=True)
+    fp16 = number("fp16_dense_tflops", 10**12, optional=True)
     fp8 = number("fp8_dense_tflops", 10**12, optional=True)
+    int8 = number("int8_dense_tops", 10**12, optional=True)
+    host_link = number("host_link_gb_s", 10**9, optional=True)
+    cuda_total = number("cuda_total_gib", 2**30, optional=True)
+    cuda_source = text("cuda_total_source", required=False)
+    if cuda_total is not None and cuda_source is None:
+        problems.append(f"{where}.cuda_total_source must say where the CUDA total comes from")
+    if cuda_total is not None and memory is not None and cuda_total > memory:
+        problems.append(f"{where}.cuda_total_gib is more than the memory capacity")
+    cores = data.get("gpu_cores")
+    if cores is not None and (isinstance(cores, bool) or not isinstance(cores, int) or cores <= 0):
+        problems.append(f"{where}.gpu_cores must be a positive whole number")
+        cores = None
+    wired_mb = data.get("wired_limit_mb")
+    if wired_mb is not None and (isinstance(wired_mb, bool) or not isinstance(wired_mb, int) or wired_mb <= 0):
+        problems.append(f"{where}.wired_limit_mb must be a positive whole number of MiB")
+        wired_mb = None
     smi_mib = data.get("nvidia_smi_total_mib")
     if smi_mib is not None and (isinstance(smi_mib, bool) or not isinstance(smi_mib, int) or smi_mib <= 0):
         problems.append(f"{where}.nvidia_smi_total_mib must be a positive whole number of MiB")
@@ -264,10 +331,21 @@ def _parse_entry(name: object, data: object) -> tuple[GPU | None, list[str]]:
         problems.append(f"{where}.unified_memory must be true or false")
         unified = False
 
-    fraction, fraction_source = _usable_fraction(data, where, unified, problems)
-    if problems or display_name is None or vendor is None or source is None or memory is None or bandwidth is None:
+    if wired_mb is not None and not unified:
+        problems.append(f"{where}.wired_limit_mb applies only with unified_memory: true")
+    fraction, fraction_source = _usable_fraction(data, where, unified, problems, memory)
+    if problems or display_name is None or vendor is None or source is None or memory is None:
         return None, problems
-    usable = math.floor(memory * fraction) if fraction is not None else memory
+    if unified and wired_mb is not None:
+        usable, basis = min(memory, wired_mb * 2**20), "wired_limit_mb"
+    elif unified:
+        usable, basis = math.floor(memory * (fraction or 1)), "wired_limit"
+    elif cuda_total is not None:
+        usable, basis = cuda_total, "cuda_total"
+    elif smi_bytes is not None:
+        usable, basis = smi_bytes, "nvidia_smi_total"
+    else:
+        usable, basis = memory, "capacity"
     return GPU(
         name=name,
         display_name=display_name,
@@ -284,12 +362,19 @@ def _parse_entry(name: object, data: object) -> tuple[GPU | None, list[str]]:
         aliases=tuple(aliases),
         usable_fraction=str(fraction) if fraction is not None else None,
         usable_fraction_source=fraction_source,
+        usable_memory_basis=basis,
+        cuda_total_bytes=cuda_total,
+        cuda_total_source=cuda_source,
+        fp16_dense_flops=fp16,
+        int8_dense_ops=int8,
+        gpu_cores=cores,
+        host_link_bytes_s=host_link,
     ), []
 
 
-def _usable_fraction(data: Mapping[str, Any], where: str, unified: bool,
-                     problems: list[str]) -> tuple[Fraction | None, str | None]:
-    """The GPU share of unified memory and its source; required with unified memory, refused without."""
+def _usable_fraction(data: Mapping[str, Any], where: str, unified: bool, problems: list[str],
+                     memory: int | None) -> tuple[Fraction | None, str | None]:
+    """The GPU share of unified memory and its source; by :data:`WIRED_LIMIT_RULE` when not given."""
     raw, raw_source = data.get("gpu_usable_fraction"), data.get("gpu_usable_fraction_source")
     if not unified:
         if raw is not None or raw_source is not None:
@@ -297,7 +382,11 @@ def _usable_fraction(data: Mapping[str, Any], where: str, unified: bool,
         return None, None
     fraction = None
     if raw is None:
-        problems.append(f"{where}: unified memory needs gpu_usable_fraction, the share of RAM the GPU may use")
+        if raw_source is not None:
+            problems.append(f"{where}.gpu_usable_fraction_source needs gpu_usable_fraction")
+        if memory is None:
+            return None, None
+        return default_wired_fraction(memory), f"default rule (llmcalc.gpus.WIRED_LIMIT_RULE): {WIRED_LIMIT_SOURCE}"
     elif isinstance(raw, str) and re.fullmatch(r"\s*\d+\s*/\s*\d+\s*", raw) and int(raw.split("/")[1]) != 0:
         fraction = Fraction(raw.replace(" ", ""))
     else:

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from llmcalc.cli import cli
 from llmcalc.errors import ConfigError, GPUError
 from llmcalc.gpus import GPUS_ENV, GPUSet, get_gpu, load_catalogue, normalise, parse_gpu_set
+from llmcalc.units import format_bytes
 
 GIB = 2**30
 
@@ -76,8 +77,8 @@ def test_lookup_ignores_case_and_separators(query: str, name: str) -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("h10", "unknown GPU 'h10'; did you mean h100, a10, h100-nvl? (`llmcalc gpus` lists them)"),
-        ("b100", "unknown GPU 'b100'; did you mean v100, h100, b200? (`llmcalc gpus` lists them)"),
+        ("h10", "unknown GPU 'h10'; did you mean h100, h20, a10? (`llmcalc gpus` lists them)"),
+        ("b100", "unknown GPU 'b100'; did you mean v100, h100, gb10? (`llmcalc gpus` lists them)"),
         ("xyz", "unknown GPU 'xyz' (`llmcalc gpus` lists them)"),
     ],
     ids=["close", "several", "none-close"],
@@ -134,7 +135,7 @@ def test_figures_are_exact_integers(name: str, memory_bytes: int, bandwidth: int
     gpu = get_gpu(name)
     assert (gpu.memory_bytes, gpu.memory_bandwidth_bytes_s, gpu.bf16_dense_flops, gpu.fp8_dense_flops,
             gpu.nvidia_smi_total_bytes) == (memory_bytes, bandwidth, bf16, fp8, smi_bytes)
-    assert gpu.usable_memory_bytes == gpu.memory_bytes
+    assert gpu.usable_memory_bytes == (gpu.cuda_total_bytes or gpu.nvidia_smi_total_bytes or gpu.memory_bytes)
     assert not gpu.unified_memory
 
 
@@ -156,6 +157,71 @@ def test_apple_usable_memory_is_the_default_gpu_share(name: str, memory_gib: int
     assert (gpu.memory_bytes, gpu.usable_fraction, gpu.usable_memory_bytes) == (memory_gib * GIB, fraction,
                                                                                 usable_bytes)
     assert gpu.usable_fraction_source is not None and gpu.usable_fraction_source.startswith("https://")
+
+
+@pytest.mark.parametrize(
+    ("name", "basis", "usable_bytes"),
+    [
+        ("h100-sxm", "cuda_total", int(79.11 * GIB)),
+        ("a100-80gb-sxm", "cuda_total", int(79.25 * GIB)),
+        ("h100-pcie", "nvidia_smi_total", 81_559 * 2**20),
+        ("a40", "capacity", 48 * GIB),
+        ("m1-max-32c", "wired_limit", 48 * GIB),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "_" not in v else None,
+)
+def test_usable_memory_has_one_definition(name: str, basis: str, usable_bytes: int) -> None:
+    """Usable memory is CUDA's reported total, else nvidia-smi's, else the capacity; the wired limit on Apple."""
+    gpu = get_gpu(name)
+    assert (gpu.usable_memory_basis, gpu.usable_memory_bytes) == (basis, usable_bytes)
+
+
+@pytest.mark.parametrize(("memory_gib", "usable_gib"), [(16, 16 * 2 // 3), (36, 24), (48, 36), (192, 144)])
+def test_default_wired_limit_rule(tmp_path: Path, memory_gib: int, usable_gib: int) -> None:
+    """A unified-memory entry without a fraction gets macOS's default: 2/3 up to 36 GiB, 3/4 above."""
+    text = f"gpus:\n  mac:\n    name: Mac\n    memory_gib: {memory_gib}\n    unified_memory: true\n"
+    gpu = get_gpu("mac", [write(tmp_path, text)])
+    assert gpu.usable_memory_bytes == (memory_gib * GIB * 2 // 3 if memory_gib <= 36 else memory_gib * GIB * 3 // 4)
+    assert gpu.usable_memory_bytes // GIB == usable_gib
+
+
+def test_wired_limit_mb_overrides_the_default(tmp_path: Path) -> None:
+    """wired_limit_mb (sysctl iogpu.wired_limit_mb, MiB) replaces the default GPU share."""
+    text = "gpus:\n  mac:\n    name: Mac\n    memory_gib: 128\n    unified_memory: true\n    wired_limit_mb: 120000\n"
+    gpu = get_gpu("mac", [write(tmp_path, text)])
+    assert (gpu.usable_memory_bytes, gpu.usable_memory_basis) == (120_000 * 2**20, "wired_limit_mb")
+
+
+def test_minimal_user_entry_needs_name_and_memory(tmp_path: Path) -> None:
+    """Name and memory suffice; bandwidth and throughput are None, vendor 'unknown', source the file."""
+    path = write(tmp_path, "gpus:\n  tiny:\n    name: Tiny\n    memory_gb: 8\n")
+    gpu = get_gpu("tiny", [path])
+    assert (gpu.memory_bytes, gpu.memory_bandwidth_bytes_s, gpu.bf16_dense_flops, gpu.vendor, gpu.source) == (
+        8 * 10**9, None, None, "unknown", str(path))
+
+
+CORE_BINS = ["m1-7c", "m1-8c", "m1-pro-14c", "m1-pro-16c", "m1-max-24c", "m1-max-32c", "m1-ultra-48c", "m1-ultra-64c",
+             "m2-8c", "m2-10c", "m2-pro-16c", "m2-pro-19c", "m2-max-30c", "m2-max-38c", "m2-ultra-60c", "m2-ultra-76c",
+             "m3-8c", "m3-10c", "m3-pro-14c", "m3-pro-18c", "m3-max-30c", "m3-max-40c", "m3-ultra-60c", "m3-ultra-80c",
+             "m4-8c", "m4-10c", "m4-pro-16c", "m4-pro-20c", "m4-max-32c", "m4-max-40c"]
+ADDED = ["rtx-3060", "rtx-3070", "rtx-3080", "rtx-4060-ti-16gb", "rtx-4070", "rtx-4080", "rtx-5080", "a40", "l40",
+         "rtx-a6000", "rtx-6000-ada", "h20", "gh200", "mi210", "mi250x", "mi355x", "rx-7900-xtx", "rx-9070-xt",
+         "ryzen-ai-max-395", "dgx-spark", "arc-a770", "arc-b580"]
+
+
+@pytest.mark.parametrize("name", CORE_BINS + ADDED)
+def test_catalogue_has_speed_figures(name: str) -> None:
+    """Every added part has bandwidth and a dense 16-bit rate; Apple bins record their GPU core count."""
+    gpu = load_catalogue()[name]
+    assert gpu.memory_bandwidth_bytes_s and gpu.dense_16bit_flops and gpu.source.startswith("https://")
+    if gpu.vendor == "apple":
+        assert gpu.gpu_cores == int(name.rsplit("-", 1)[1][:-1])
+
+
+def test_every_entry_but_a10g_has_bandwidth_and_16bit_rate() -> None:
+    """The whole built-in catalogue carries bandwidth and dense FP16/BF16 (AWS publishes none for A10G)."""
+    missing = [n for n, g in load_catalogue().items() if not (g.memory_bandwidth_bytes_s and g.dense_16bit_flops)]
+    assert missing == ["a10g"]
 
 
 def test_gpu_set_multiplies_memory() -> None:
@@ -214,15 +280,17 @@ def test_env_var_adds_files_and_gpus_file_wins(tmp_path: Path, monkeypatch: pyte
                      "{path}: gpus.my-card: give exactly one of memory_gib, memory_gb", id="no-memory"),
         pytest.param(MY_CARD + "    memory_gib: 48\n",
                      "{path}: gpus.my-card: give exactly one of memory_gib, memory_gb", id="both-memories"),
-        pytest.param(MY_CARD.replace("    source: measured on my desk\n", "").replace("960.5", "fast")
+        pytest.param(MY_CARD.replace("    name: My Card 48GB\n", "").replace("960.5", "fast")
                      + "    fp8_dense_tflops: .nan\n",
-                     "{path}: gpus.my-card: missing key 'source'; gpus.my-card.memory_bandwidth_gb_s must be a "
-                     "positive number; gpus.my-card.fp8_dense_tflops must be a positive number or null",
+                     "{path}: gpus.my-card: missing key 'name'; gpus.my-card.memory_bandwidth_gb_s must be a "
+                     "positive number or null; gpus.my-card.fp8_dense_tflops must be a positive number or null",
                      id="every-problem-at-once"),
-        pytest.param(MY_CARD + "    unified_memory: true\n",
-                     "{path}: gpus.my-card: unified memory needs gpu_usable_fraction, the share of RAM the GPU may "
-                     "use; gpus.my-card.gpu_usable_fraction_source must say where the fraction comes from",
-                     id="unified-without-fraction"),
+        pytest.param(MY_CARD + "    wired_limit_mb: 1000\n",
+                     "{path}: gpus.my-card.wired_limit_mb applies only with unified_memory: true",
+                     id="wired-limit-without-unified"),
+        pytest.param(MY_CARD + "    cuda_total_gib: 40\n",
+                     "{path}: gpus.my-card.cuda_total_source must say where the CUDA total comes from",
+                     id="cuda-total-without-source"),
         pytest.param(MY_CARD + "    unified_memory: true\n    gpu_usable_fraction: 3/2\n"
                      "    gpu_usable_fraction_source: guess\n",
                      "{path}: gpus.my-card.gpu_usable_fraction must be a fraction in (0, 1], like 0.75 or \"3/4\"",
@@ -281,10 +349,11 @@ def test_cli_lists_the_catalogue() -> None:
     assert code == 0, err
     assert "Memory (GiB)" in out
     row = next(line for line in out.splitlines() if " h100-sxm " in line)
+    usable = format_bytes(get_gpu("h100-sxm").usable_memory_bytes, label=False)
     assert [cell.strip() for cell in row.strip("│ ").split("│")] == [
-        "h100-sxm", "80.0", "-", "3,350", "989", "1,979", "nvidia"]
+        "h100-sxm", "80.0", usable, "3,350", "989", "1,979", "nvidia"]
     apple = next(line for line in out.splitlines() if " m4-max-128gb " in line)
-    assert [cell.strip() for cell in apple.strip("│ ").split("│")][1:3] == ["128.0", "96.0"]
+    assert [cell.strip() for cell in apple.strip("│ ").split("│")][1:3] == ["128.0", "96.00"]
 
 
 def test_cli_decimal_units_relabel_the_memory_column() -> None:

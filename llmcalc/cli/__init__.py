@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "params": "llmcalc.cli.params_cmd:params",
     "presets": "llmcalc.cli.params_cmd:presets",
     "quant": "llmcalc.cli.quant_cmd:quant",
+    "speed": "llmcalc.cli.speed_cmd:speed",
     "sweep": "llmcalc.cli.sweep_cmd:sweep",
 }
 

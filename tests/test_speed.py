@@ -1,0 +1,131 @@
+"""The speed model: work per token, MoE expert touching, bounds, user GPU files, the CLI, calibration."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import llmcalc
+from llmcalc.cli import cli
+from llmcalc.gpus import get_gpu
+from llmcalc.params import count_params, token_embedding_params
+from llmcalc.speed import estimate_speed, format_class, hardware, load_constants, model_work, speed_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_dense_work_reads_everything_but_the_input_embedding() -> None:
+    """A dense untied model's step reads total - input embedding parameters."""
+    spec = llmcalc.load_model("llama-3-8b").spec
+    work = model_work(spec)
+    assert work.touched_params(1) == count_params(spec).total_params - token_embedding_params(spec)
+    assert work.touched_params(64) == work.touched_params(1)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 8, 64])
+def test_moe_touches_expected_experts(batch: int) -> None:
+    """At batch B a MoE layer reads E(1 - (1 - k/E)^B) experts (Mixtral: E=8, k=2)."""
+    work = model_work(llmcalc.load_model("mixtral").spec)
+    expected = work.dense_params + round(work.moe_layers * work.expert_params * 8 * (1 - (1 - 2 / 8) ** batch))
+    assert work.touched_params(batch) == expected
+
+
+def test_flops_per_token_grows_with_context() -> None:
+    """FLOPs per token are 2 x active non-embedding parameters plus 4 x d_attn x context."""
+    spec = llmcalc.load_model("llama-3-8b").spec
+    work = model_work(spec)
+    assert work.flops_per_token(0) == 2 * (count_params(spec).active_params - token_embedding_params(spec))
+    assert work.flops_per_token(1000) - work.flops_per_token(0) == 4 * 32 * 4096 * 1000
+
+
+def test_decode_is_below_the_bare_roofline() -> None:
+    """Decode never beats bandwidth / bytes and is memory-bound for one sequence on a GPU."""
+    spec = llmcalc.load_model("llama-3-8b").spec
+    est = speed_for(spec, fmt="q4_k_m", gpu=get_gpu("rtx4090"))
+    assert est.decode_tokens_per_s < 1008e9 / est.step_bytes
+    assert est.decode_bound == "memory" and est.tpot_s == pytest.approx(1 / est.decode_tokens_per_s)
+
+
+def test_offloaded_bytes_are_read_over_pcie() -> None:
+    """Weights placed in system RAM slow decode and can make it PCIe-bound."""
+    spec = llmcalc.load_model("llama-3-8b").spec
+    work = model_work(spec)
+    kw = {"weights_bytes": 16 * 10**9, "weights_params": 8 * 10**9, "fmt": "bf16", "hw": hardware(get_gpu("h100"))}
+    on = estimate_speed(work, **kw)
+    off = estimate_speed(work, offloaded_bytes=4 * 10**9, **kw)
+    assert off.decode_bound == "pcie" and off.decode_tokens_per_s < on.decode_tokens_per_s
+
+
+def test_concurrency_raises_throughput() -> None:
+    """Batched decode reads the weights once for every sequence: throughput grows with concurrency."""
+    spec = llmcalc.load_model("llama-3-8b").spec
+    one = speed_for(spec, fmt="bf16", gpu=get_gpu("h100"), engine="vllm")
+    many = speed_for(spec, fmt="bf16", gpu=get_gpu("h100"), engine="vllm", concurrency=64)
+    assert many.throughput_tokens_per_s > 10 * one.throughput_tokens_per_s
+
+
+@pytest.mark.parametrize(("fmt", "cls"), [("bf16", "float"), ("gguf-f16", "float"), ("q8_0", "int8"),
+                                          ("q4_0", "legacy"), ("q4_k_m", "kquant"), ("iq4_xs", "iquant"),
+                                          ("16bpw", "float"), ("awq-4bit-g128", "other")])
+def test_format_classes(fmt: str, cls: str) -> None:
+    """Each weight format maps to the class its dequantisation factor is fitted for."""
+    assert format_class(fmt) == cls
+
+
+def test_every_profile_cites_what_it_was_fitted_on() -> None:
+    """Every engine/backend profile says what it was fitted on (or that it was not)."""
+    for p in load_constants().profiles.values():
+        assert p.fitted_on and 0 < p.bw_efficiency <= 1
+
+
+USER_GPU = """\
+gpus:
+  my-card:
+    name: My Card
+    vendor: amd
+    memory_gib: 24
+    memory_bandwidth_gb_s: 960
+    bf16_dense_tflops: 120
+"""
+
+
+def test_cli_json_for_a_user_gpu_file(tmp_path: Path) -> None:
+    """`llmcalc speed --gpus-file` works for a device given only as a user entry, with --backend."""
+    path = tmp_path / "g.yaml"
+    path.write_text(USER_GPU)
+    r = CliRunner().invoke(cli, ["speed", "llama-3-8b", "--quant", "q4_k_m", "--gpu", "my-card", "--gpus-file",
+                                 str(path), "--backend", "vulkan", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["inputs"]["backend"] == "vulkan" and data["bound"] == "memory"
+    for key in ("decode_tokens_per_s", "prefill_tokens_per_s", "ttft_s", "tpot_s"):
+        assert data[key] > 0
+
+
+def test_cli_gpu_without_bandwidth_is_an_error(tmp_path: Path) -> None:
+    """An entry without bandwidth gives one Error line naming the missing figure."""
+    path = tmp_path / "g.yaml"
+    path.write_text("gpus:\n  tiny:\n    name: Tiny\n    memory_gb: 8\n")
+    r = CliRunner().invoke(cli, ["speed", "llama-3-8b", "--gpu", "tiny", "--gpus-file", str(path)])
+    assert r.exit_code == 1 and "has no memory_bandwidth_gb_s" in r.output
+
+
+def test_cli_table_labels_estimates() -> None:
+    """The table shows decode, prefill, TTFT, TPOT and says they are estimates."""
+    r = CliRunner().invoke(cli, ["speed", "llama-3-8b", "--gpu", "m2-ultra-76c", "--width", "160"])
+    assert r.exit_code == 0, r.output
+    for text in ("Decode tokens/s", "Prefill tokens/s", "Time to first token", "Time per output token",
+                 "(estimate)", "llama.cpp/metal"):
+        assert text in r.output
+
+
+def test_calibration_rows_cite_their_source() -> None:
+    """Every calibration row names its source and table row, and its GPU and model are known."""
+    rows = json.loads((ROOT / "llmcalc" / "data" / "speed_measurements.json").read_text())["rows"]
+    assert len(rows) >= 156
+    for row in rows:
+        assert row["source"] and row["locator"]
+        get_gpu(row["gpu"])
