@@ -509,6 +509,17 @@ VARIATIONS: list[tuple[str, str, dict[str, Any]]] = [
             "sliding_window": 16,
         },
     ),
+    # --- tied output heads that keep their own bias (GPT-J, Phi-2 with tie_word_embeddings) ------
+    ("gptj-tied-head-bias", "gptj", {"vocab_size": 1000, "n_embd": 64, "n_head": 4, "n_layer": 2,
+        "rotary_dim": 8, "n_positions": 128, "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2}),
+    ("gptj-untied", "gptj", {"vocab_size": 1200, "n_embd": 32, "n_head": 2, "n_layer": 3, "rotary_dim": 4,
+        "n_inner": 48, "n_positions": 64, "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2}),
+    ("phi-tied-head-bias", "phi", {"vocab_size": 1000, "hidden_size": 64, "num_attention_heads": 4,
+        "num_hidden_layers": 2, "intermediate_size": 96, "tie_word_embeddings": True, "bos_token_id": 1,
+        "eos_token_id": 2}),
+    ("phi-tied-qk-layernorm", "phi", {"vocab_size": 900, "hidden_size": 48, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "num_hidden_layers": 3, "intermediate_size": 64, "qk_layernorm": True,
+        "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2}),
 ]
 
 

@@ -131,3 +131,15 @@ def test_hunyuan_moe_warns_on_ignored_expert_width() -> None:
     spec = spec_from_hf_config(config, source="hunyuan")
     assert count_params(spec).total_params == row["expected"]["total"]
     assert any("moe_intermediate_size" in a for a in spec.assumptions)
+
+
+@pytest.mark.parametrize("row_id", ["gptj-tied-head-bias", "phi-tied-head-bias", "phi-tied-qk-layernorm"])
+def test_tied_head_keeps_its_bias(row_id: str) -> None:
+    """A tied output head with a bias (GPT-J, Phi-2) adds its vocab-sized bias, as transformers has it."""
+    row = next(r for r in ROWS if r["id"] == row_id)
+    spec = spec_from_hf_config(row["config"], source=row_id)
+    counts = count_params(spec)
+    assert spec.lm_head == "tied"
+    assert counts.lm_head_params == row["config"]["vocab_size"] == row["expected"]["lm_head"]
+    head = [t for t in weight_tensors(spec) if t.role == "lm_head"]
+    assert [(t.name, t.shape) for t in head] == [("output.bias", (row["config"]["vocab_size"],))]
