@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+# No test may reach the real Hugging Face Hub: an org/name missing from a test's cache stays offline.
+# (tests/test_hub.py runs the CLI in subprocesses against a local server with its own environment.)
+os.environ["HF_HUB_OFFLINE"] = "1"
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = ROOT.parent / "shared" / "reference"

@@ -84,9 +84,9 @@ def test_missing_repo_says_how_to_get_it(cache: Path) -> None:
     with pytest.raises(PresetError) as err:
         load_model("someorg/missing-model")
     assert str(err.value) == (
-        f"someorg/missing-model: not in the local Hugging Face cache (HF_HUB_CACHE={cache}); download "
-        "config.json and the *.safetensors headers with `huggingface-cli download someorg/missing-model "
-        "config.json` or pass a path"
+        f"someorg/missing-model: not in the local Hugging Face cache ({cache}, from HF_HUB_CACHE); get its "
+        "config with `hf download someorg/missing-model config.json`, pass a folder, or drop --offline / "
+        "HF_HUB_OFFLINE to read it from the Hub"
     )
 
 

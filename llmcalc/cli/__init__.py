@@ -61,6 +61,16 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except LLMCalcError as exc:
             raise click.ClickException(error_line(str(exc))) from None
+        except click.ClickException as exc:  # usage errors echo what was typed: keep them one safe line
+            setattr(exc, "message", error_line(exc.message))  # noqa: B010 - click types it Final
+            raise
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as exc:
+            setattr(exc, "message", error_line(exc.message))  # noqa: B010 - click types it Final
+            raise
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)

@@ -20,20 +20,40 @@ from llmcalc.errors import PresetError
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 
 
+#: The Hub limits repository names to 96 characters (an org name is shorter still).
+MAX_REPO_ID = 200
+
+
 def is_repo_id(ref: str) -> bool:
-    """True for ``org/name``: exactly one ``/`` and Hub-legal characters."""
-    return bool(REPO_ID.match(ref)) and ".." not in ref
+    """True for ``org/name``: exactly one ``/``, Hub-legal characters, and a length the Hub allows."""
+    return len(ref) <= MAX_REPO_ID and bool(REPO_ID.match(ref)) and ".." not in ref
+
+
+def _expand(path: str) -> Path:
+    """``~`` expanded where it can be (``~nosuchuser/x`` stays as written rather than raising)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
+def cache_origin() -> str:
+    """Which setting chose :func:`hub_cache_dir`: the environment variable's name, or the default."""
+    for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME"):
+        if os.environ.get(var):
+            return var
+    return "the default"
 
 
 def hub_cache_dir() -> Path:
     """The Hugging Face hub cache folder the environment selects (see the module docstring)."""
     for var in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
         if os.environ.get(var):
-            return Path(os.environ[var]).expanduser()
+            return _expand(os.environ[var])
     if os.environ.get("HF_HOME"):
-        return Path(os.environ["HF_HOME"]).expanduser() / "hub"
+        return _expand(os.environ["HF_HOME"]) / "hub"
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    base = _expand(xdg) if xdg else _expand("~") / ".cache"
     return base / "huggingface" / "hub"
 
 
@@ -46,18 +66,22 @@ def find_snapshot(repo_id: str, *, revision: str = "main", cache_dir: Path | Non
     cache = cache_dir or hub_cache_dir()
     repo = cache / ("models--" + repo_id.replace("/", "--"))
     snapshots = repo / "snapshots"
-    if not snapshots.is_dir():
+    try:
+        if not snapshots.is_dir():
+            return None
+        ref = repo / "refs" / revision
+        if ref.is_file():
+            with ref.open("rb") as fh:  # a commit hash: 40 characters; never read a huge file whole
+                commit = fh.read(256).decode("utf-8", errors="replace").strip()
+            candidate = snapshots / commit if "/" not in commit and commit not in ("", ".", "..") else None
+            if candidate is not None and (candidate / "config.json").is_file():
+                return candidate
+        found = [d for d in snapshots.iterdir() if (d / "config.json").is_file()]
+        if not found:
+            return None
+        return max(found, key=lambda d: (d / "config.json").stat().st_mtime)
+    except OSError:  # a name too long for the file system, a folder that cannot be read
         return None
-    ref = repo / "refs" / revision
-    if ref.is_file():
-        commit = ref.read_text(encoding="utf-8", errors="replace").strip()
-        candidate = snapshots / commit
-        if commit and (candidate / "config.json").is_file():
-            return candidate
-    found = [d for d in snapshots.iterdir() if (d / "config.json").is_file()]
-    if not found:
-        return None
-    return max(found, key=lambda d: (d / "config.json").stat().st_mtime)
 
 
 def resolve_repo(repo_id: str) -> Path:
@@ -66,7 +90,8 @@ def resolve_repo(repo_id: str) -> Path:
     snapshot = find_snapshot(repo_id, cache_dir=cache)
     if snapshot is None:
         raise PresetError(
-            f"{repo_id}: not in the local Hugging Face cache (HF_HUB_CACHE={cache}); download config.json "
-            f"and the *.safetensors headers with `huggingface-cli download {repo_id} config.json` or pass a path"
+            f"{repo_id}: not in the local Hugging Face cache ({cache}, from {cache_origin()}); "
+            f"get its config with `hf download {repo_id} config.json`, pass a folder, or drop --offline / "
+            "HF_HUB_OFFLINE to read it from the Hub"
         )
     return snapshot

@@ -97,6 +97,11 @@ def _explain(repo_id: str, what: str, exc: BaseException, timeout: float) -> Pre
                 f"{repo_id}: not found on the Hub, or private: if it is yours or gated, set HF_TOKEN"
             )
         return PresetError(f"{repo_id}: no such repository on the Hub ({endpoint})")
+    if isinstance(exc, getattr(errors, "LocalEntryNotFoundError", ())):
+        return PresetError(
+            f"{repo_id}: not in the local Hugging Face cache, and the Hub ({endpoint}) cannot be reached; "
+            "check the network, or pass a local folder"
+        )
     if isinstance(exc, errors.OfflineModeIsEnabled):
         return PresetError(f"{repo_id}: not in the local Hugging Face cache, and HF_HUB_OFFLINE forbids the Hub")
     if isinstance(exc, errors.HfHubHTTPError):

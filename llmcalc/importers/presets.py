@@ -50,7 +50,8 @@ INDEX_FILE = "index.json"
 _REQUIRED = ("name", "family", "source", "published", "config")
 #: What a user's own preset must have: the rest is provenance for the built-in catalogue.
 _USER_REQUIRED = ("name", "config")
-_ALLOWED = set(_REQUIRED) | {"display_name", "flavour", "aliases", "variants", "hf_repo", "notes", "rumour"}
+_ALLOWED = set(_REQUIRED) | {"display_name", "flavour", "aliases", "variants", "hf_repo", "notes", "rumour",
+                             "stored_output_head"}
 _PUBLISHED_KEYS = {"total_params", "active_params", "non_embedding_params", "source", "note", "tolerance"}
 
 
@@ -112,6 +113,9 @@ class Preset:
     path: str
     spec: ModelSpec
     builtin: bool = True
+    #: The checkpoint stores an output head although its config ties it (Qwen3-0.6B's
+    #: ``lm_head.weight``); llama.cpp's GGUF then holds ``output.weight`` (llmcalc.quant).
+    stored_output_head: bool = False
 
     def published_mismatch(self, total_params: int) -> str | None:
         """A warning when a user preset's published total disagrees with the count, else ``None``."""
@@ -195,8 +199,16 @@ def _files(directory: str) -> list[str]:
     return [os.path.join(directory, n) for suffix in (".yaml", ".yml") for n in sorted(names) if n.endswith(suffix)]
 
 
+#: No preset name or alias is longer; a longer name is unknown without searching for close matches.
+MAX_NAME_CHARS = 200
+
+
 def resolve_preset_path(name: str, *, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
     """The preset file a name or alias refers to; user folders first. Reads at most one index."""
+    if not isinstance(name, str):
+        raise PresetError(f"a model name must be a string, got {type(name).__name__}")
+    if len(name) > MAX_NAME_CHARS or "\x00" in name:
+        raise PresetError(f"unknown model '{name[:60]}...' ({len(name):,} characters; `llmcalc presets` lists them)")
     key = _normalise(name)
     dirs = user_dirs(extra_dirs)
     for d in dirs:
@@ -318,10 +330,18 @@ def preset_from_mapping(data: object, *, path: str | os.PathLike[str], builtin: 
         published=_published(data["published"], source) if builtin or data.get("published") is not None else None,
         notes=str(data["notes"]) if data.get("notes") else None,
         rumour=bool(data.get("rumour", False)),
+        stored_output_head=_flag(data, "stored_output_head", source),
         path=path,
         spec=spec,
         builtin=builtin,
     )
+
+
+def _flag(data: Mapping[str, Any], key: str, source: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{source}: key '{key}' must be true or false")
+    return value
 
 
 def _string(data: Mapping[str, Any], key: str, source: str) -> str:
@@ -346,7 +366,8 @@ def _published(raw: object, source: str) -> Published:
     if tolerance is not None and (not isinstance(tolerance, (int, float)) or not 0 < tolerance < 1):
         raise ConfigError(f"{where}.tolerance: must be a fraction between 0 and 1")
     total = figure("total_params")
-    assert total is not None
+    if total is None:
+        raise ConfigError(f"{where}.total_params: must be an integer or like '46.7B', got null")
     return Published(
         total_params=total,
         source=str(raw["source"]),
