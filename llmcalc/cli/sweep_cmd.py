@@ -74,7 +74,8 @@ def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str
     from llmcalc.sweep import sweep as run_sweep
 
     gc.enable()  # off for start-up (llmcalc.console); a sweep can run long, so collect cycles again
-    axes = {"models": models, "formats": formats, "contexts": contexts, "batches": batches, "gpus": gpus}
+    axes = {"models": models, "formats": formats, "contexts": _counts(contexts, "--contexts"),
+            "batches": _counts(batches, "--batches"), "gpus": gpus}
     grid = _grid(grid_file, {**{k: ",".join(v) for k, v in axes.items() if v}, "kv_dtype": kv_dtype, "engine": engine})
     force = yes or _confirmed(grid.size, max_points)
     show_bar = grid.size >= PROGRESS_MIN_POINTS and _is_terminal(sys.stderr) and (
@@ -84,6 +85,19 @@ def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str
                            force=force, progress=progress)
         with _destination(output) as out:
             _write(points, out, output_format, units, width or (FILE_TABLE_WIDTH if output else None))
+
+
+def _counts(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    """``--contexts 4096,32k`` as exact integers (llmcalc.cli.options.parse_count); a bad item is a usage error."""
+    from llmcalc.cli.options import parse_count, split_list
+
+    out = []
+    for item in split_list(values, what="value"):
+        try:
+            out.append(str(parse_count(item)))
+        except ValueError as exc:
+            raise click.BadParameter(f"'{item}': {exc}", param_hint=flag) from None
+    return tuple(out)
 
 
 def _grid(path: str | None, options: dict[str, str | None]) -> Any:
