@@ -509,17 +509,120 @@ VARIATIONS: list[tuple[str, str, dict[str, Any]]] = [
             "sliding_window": 16,
         },
     ),
+    # --- Gemma 3n text model: per-layer embeddings, AltUp, Laurel, KV sharing ---------------
+    (
+        "gemma3n_text-base",
+        "gemma3n_text",
+        {
+            **_SMALL,
+            "num_hidden_layers": 10,
+            "num_key_value_heads": 2,
+            "head_dim": 16,
+            "intermediate_size": 96,
+            "vocab_size_per_layer_input": 500,
+            "hidden_size_per_layer_input": 8,
+            "num_kv_shared_layers": 5,
+            "laurel_rank": 4,
+            "altup_num_inputs": 4,
+            "sliding_window": 16,
+        },
+    ),
+    (
+        "gemma3n_text-widths-bias-untied",
+        "gemma3n_text",
+        {
+            **_SMALL,
+            "num_hidden_layers": 5,
+            "num_key_value_heads": 1,
+            "head_dim": 24,
+            "intermediate_size": [64, 96, 64, 128, 80],
+            "vocab_size_per_layer_input": 300,
+            "hidden_size_per_layer_input": 4,
+            "num_kv_shared_layers": 0,
+            "laurel_rank": 8,
+            "altup_num_inputs": 2,
+            "attention_bias": True,
+            "tie_word_embeddings": False,
+        },
+    ),
+    (
+        "gemma3n_text-altup3",
+        "gemma3n_text",
+        {
+            **_SMALL,
+            "num_hidden_layers": 15,
+            "num_key_value_heads": 4,
+            "head_dim": 16,
+            "intermediate_size": 48,
+            "vocab_size_per_layer_input": 200,
+            "hidden_size_per_layer_input": 6,
+            "num_kv_shared_layers": 10,
+            "laurel_rank": 2,
+            "altup_num_inputs": 3,
+        },
+    ),
     # --- tied output heads that keep their own bias (GPT-J, Phi-2 with tie_word_embeddings) ------
-    ("gptj-tied-head-bias", "gptj", {"vocab_size": 1000, "n_embd": 64, "n_head": 4, "n_layer": 2,
-        "rotary_dim": 8, "n_positions": 128, "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2}),
-    ("gptj-untied", "gptj", {"vocab_size": 1200, "n_embd": 32, "n_head": 2, "n_layer": 3, "rotary_dim": 4,
-        "n_inner": 48, "n_positions": 64, "tie_word_embeddings": False, "bos_token_id": 1, "eos_token_id": 2}),
-    ("phi-tied-head-bias", "phi", {"vocab_size": 1000, "hidden_size": 64, "num_attention_heads": 4,
-        "num_hidden_layers": 2, "intermediate_size": 96, "tie_word_embeddings": True, "bos_token_id": 1,
-        "eos_token_id": 2}),
-    ("phi-tied-qk-layernorm", "phi", {"vocab_size": 900, "hidden_size": 48, "num_attention_heads": 4,
-        "num_key_value_heads": 2, "num_hidden_layers": 3, "intermediate_size": 64, "qk_layernorm": True,
-        "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2}),
+    (
+        "gptj-tied-head-bias",
+        "gptj",
+        {
+            "vocab_size": 1000,
+            "n_embd": 64,
+            "n_head": 4,
+            "n_layer": 2,
+            "rotary_dim": 8,
+            "n_positions": 128,
+            "tie_word_embeddings": True,
+            "bos_token_id": 1,
+            "eos_token_id": 2,
+        },
+    ),
+    (
+        "gptj-untied",
+        "gptj",
+        {
+            "vocab_size": 1200,
+            "n_embd": 32,
+            "n_head": 2,
+            "n_layer": 3,
+            "rotary_dim": 4,
+            "n_inner": 48,
+            "n_positions": 64,
+            "tie_word_embeddings": False,
+            "bos_token_id": 1,
+            "eos_token_id": 2,
+        },
+    ),
+    (
+        "phi-tied-head-bias",
+        "phi",
+        {
+            "vocab_size": 1000,
+            "hidden_size": 64,
+            "num_attention_heads": 4,
+            "num_hidden_layers": 2,
+            "intermediate_size": 96,
+            "tie_word_embeddings": True,
+            "bos_token_id": 1,
+            "eos_token_id": 2,
+        },
+    ),
+    (
+        "phi-tied-qk-layernorm",
+        "phi",
+        {
+            "vocab_size": 900,
+            "hidden_size": 48,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "num_hidden_layers": 3,
+            "intermediate_size": 64,
+            "qk_layernorm": True,
+            "tie_word_embeddings": True,
+            "bos_token_id": 1,
+            "eos_token_id": 2,
+        },
+    ),
 ]
 
 
@@ -608,8 +711,13 @@ def main(argv: list[str]) -> int:
             detail = "" if ok else f"\n    transformers {expected}\n    llmcalc      {got}"
             print(f"{mark} {vid:40s} {form:4s} total={expected['total']:,}{detail}")
         rows.append(
-            {"id": vid, "model_type": model_type, "config": {"model_type": model_type, **keys},
-                "full_config": full, "expected": expected}
+            {
+                "id": vid,
+                "model_type": model_type,
+                "config": {"model_type": model_type, **keys},
+                "full_config": full,
+                "expected": expected,
+            }
         )
     if write:
         OUT.parent.mkdir(parents=True, exist_ok=True)

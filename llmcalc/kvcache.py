@@ -23,6 +23,8 @@ between engines, and is modelled here, is what a layer caches and for how many t
   of 64 (FlashMLA) or 128 (CUTLASS MLA) for MLA latents (:class:`EngineCache`);
   llama.cpp pads the context to a multiple of 256 cells (``llama-context.cpp``); transformers caches
   exactly the tokens seen.
+- **KV-sharing layers** (Gemma 3n's last ``num_kv_shared_layers``) read an earlier layer's cache
+  and hold none (``Gemma3nTextAttention.is_kv_shared_layer``).
 - **Cross-attention** (encoder-decoder models): every decoder layer caches K and V of the encoder
   output, ``encoder_tokens`` long (transformers ``EncoderDecoderCache``).
 - **Quantized caches**: llama.cpp's ``q8_0`` stores 32 values in 34 bytes, ``q4_0`` 32 in 18
@@ -155,7 +157,9 @@ def kv_bytes_per_token(spec: ModelSpec, *, kv_dtype: str = "f16", engine: str = 
     if stack is None:
         return 0
     values = sum(
-        g.count * kv_values_per_token(g.attention, engine=engine) for g in stack.groups if g.attention is not None
+        g.count * kv_values_per_token(g.attention, engine=engine)
+        for g in stack.groups
+        if g.attention is not None and not g.attention.kv_shared
     )
     return math.ceil(values * KV_DTYPE_BYTES[kv_dtype])
 
@@ -191,6 +195,8 @@ def kv_cache(
         for g in stack.groups:
             attn = g.attention
             if attn is None:  # state-space / linear-attention layers: see llmcalc.state
+                continue
+            if attn.kv_shared:  # Gemma 3n: reads an earlier layer's cache, holds none of its own
                 continue
             group_latent = caches_latent(attn, engine)
             latent = latent or group_latent

@@ -39,6 +39,10 @@ COMPONENT_ORDER = (
     "recurrent",
     "short_conv",
     "relative_position_bias",
+    "per_layer_embedding",
+    "per_layer_inputs",
+    "altup",
+    "laurel",
     "dense_mlp",
     "routed_experts",
     "shared_experts",
@@ -69,6 +73,10 @@ COMPONENT_LABELS = {
     "recurrent": "Recurrent (RG-LRU)",
     "short_conv": "Short convolution",
     "relative_position_bias": "Relative position bias",
+    "per_layer_embedding": "Per-layer embeddings",
+    "per_layer_inputs": "Per-layer input projections",
+    "altup": "AltUp",
+    "laurel": "Laurel",
     "dense_mlp": "Dense MLP",
     "routed_experts": "Routed experts",
     "shared_experts": "Shared experts",
@@ -190,17 +198,18 @@ def attention_params(attn: Attention, hidden: int, norm: Norm) -> int:
     q_dim = attn.num_heads * attn.head_dim
     k_dim = attn.num_kv_heads * attn.head_dim
     v_dim = attn.num_kv_heads * attn.v_head_dim
+    kv_own = not attn.kv_shared  # Gemma 3n's KV-sharing layers have no k/v projections or k norm
     projections = (
         linear_params(hidden, q_dim * (2 if attn.output_gate else 1), bias=attn.qkv_bias)
-        + linear_params(hidden, k_dim, bias=attn.qkv_bias if attn.k_bias is None else attn.k_bias)
-        + linear_params(hidden, v_dim, bias=attn.qkv_bias)
+        + kv_own * linear_params(hidden, k_dim, bias=attn.qkv_bias if attn.k_bias is None else attn.k_bias)
+        + kv_own * linear_params(hidden, v_dim, bias=attn.qkv_bias)
         + linear_params(attn.o_input_dim or attn.num_heads * attn.v_head_dim, hidden, bias=attn.o_bias)
     )
     qk = attn.qk_norm_type or norm
     if attn.qk_norm == "head":
-        qk_norm = 2 * qk.params(attn.head_dim)
+        qk_norm = (1 + kv_own) * qk.params(attn.head_dim)
     elif attn.qk_norm == "all-heads":
-        qk_norm = qk.params(q_dim) + qk.params(k_dim)
+        qk_norm = qk.params(q_dim) + kv_own * qk.params(k_dim)
     else:
         qk_norm = 0
     sinks = attn.num_heads if attn.sinks else 0
@@ -277,6 +286,8 @@ def _layer_parts(group: LayerGroup, hidden: int, norm: Norm) -> dict[str, int]:
         parts["indexer"] = indexer_params(group.attention.indexer, hidden)
     if group.mixer is not None:
         parts[group.mixer.component] = mixer_params(group.mixer, hidden)
+    for extra in group.extras:
+        parts[extra.component] = parts.get(extra.component, 0) + extra.params
     if group.mlp is not None:
         parts["dense_mlp"] = mlp_params(group.mlp, hidden)
     if group.moe is not None:
@@ -394,6 +405,8 @@ def count_params(spec: ModelSpec) -> ParamCounts:
     if spec.pooler:
         sums["pooler"] = linear_params(h, h, bias=True)
     sums["lm_head"] = lm_head_params(spec)
+    for extra in spec.extras:
+        sums[extra.component] += extra.params
     tower_positions = 0
     for tower in spec.towers:
         sums[TOWER_COMPONENTS[tower.role]] += tower.params

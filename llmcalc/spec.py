@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from llmcalc.mixers.base import Mixer
 
 NormKind = Literal["rmsnorm", "layernorm", "none"]
-NormPlacement = Literal["pre", "post", "sandwich", "parallel", "parallel-shared"]
+NormPlacement = Literal["pre", "post", "sandwich", "parallel", "parallel-shared", "single", "none"]
 QKNorm = Literal["none", "head", "all-heads", "weightless"]
 PositionalKind = Literal["learned", "rotary", "alibi", "relative", "none"]
 LMHead = Literal["tied", "untied", "none"]
@@ -161,6 +161,8 @@ class Attention:
     the output projection reads (Helium's ``o_proj`` is ``hidden x hidden`` whatever ``head_dim``).
     ``output_gate``: the query projection also yields a sigmoid gate per output channel, doubling
     q's width (Qwen3-Next, ``Qwen3NextAttention`` in ``modeling_qwen3_next.py``).
+    ``kv_shared``: the layer reuses an earlier layer's keys and values (Gemma 3n's last
+    ``num_kv_shared_layers``): no k/v projections or k norm, and no cache of its own.
     """
 
     num_heads: int
@@ -178,6 +180,7 @@ class Attention:
     o_input_dim: int | None = None
     k_bias: bool | None = None
     output_gate: bool = False
+    kv_shared: bool = False
 
     def __post_init__(self) -> None:
         _positive(self.num_heads, "num_attention_heads")
@@ -265,6 +268,33 @@ class MoE:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtraWeight:
+    """A stored weight outside the standard blocks, with the component it is counted in.
+
+    For architectures whose extra parts have no block of their own here (Gemma 3n's per-layer
+    inputs, AltUp and Laurel). ``name`` is a GGUF-style tensor name (without ``blk.N.`` inside a
+    layer), ``shape`` lists ``ne[0]`` first, ``component`` is a :mod:`llmcalc.params` component.
+    """
+
+    name: str
+    component: str
+    shape: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.shape:
+            raise SpecError(f"extra weight {self.name} needs a shape")
+        for dim in self.shape:
+            _positive(dim, f"{self.name} dimension")
+
+    @property
+    def params(self) -> int:
+        out = 1
+        for dim in self.shape:
+            out *= dim
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class LayerGroup:
     """``count`` identical layers.
 
@@ -275,7 +305,8 @@ class LayerGroup:
     layer may have no MLP at all, and a Nemotron-H MLP layer no token mixer. A parallel hybrid
     (Falcon-H1: attention and a Mamba-2 mixer side by side in every layer) has both. ``gate_params``
     are learned scalars outside the blocks (Mllama's cross-attention layers gate their attention
-    and MLP outputs with one ``tanh`` gate each).
+    and MLP outputs with one ``tanh`` gate each). ``extras`` are per-layer weights outside the
+    blocks (Gemma 3n's AltUp, Laurel and per-layer-input projections).
     """
 
     count: int
@@ -285,6 +316,7 @@ class LayerGroup:
     cross_attention: Attention | None = None
     norm_placement: NormPlacement = "pre"
     mixer: Mixer | None = None
+    extras: tuple[ExtraWeight, ...] = ()
     gate_params: int = 0
 
     def __post_init__(self) -> None:
@@ -382,7 +414,9 @@ class ImageTokens:
     ``fixed`` tokens per image (Gemma 3's 256, LLaVA-1.5's 576), or dynamic patching
     (Qwen2-VL style): the image is resized to multiples of ``patch_size x merge_size`` within
     ``[min_pixels, max_pixels]`` and yields ``(h / patch) x (w / patch) / merge_size^2`` tokens.
-    ``extra`` counts the start/end marker tokens around each image.
+    ``extra`` counts the start/end marker tokens around each image; ``row_break`` adds one token per
+    row of merged patches (Pixtral's ``[IMG_BREAK]``), where ``max_pixels`` bounds the longest edge
+    squared.
     """
 
     fixed: int | None = None
@@ -391,6 +425,7 @@ class ImageTokens:
     min_pixels: int | None = None
     max_pixels: int | None = None
     extra: int = 0
+    row_break: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +465,8 @@ class ModelSpec:
     ``hidden_size`` only for OPT-350m style models that project embeddings in and out.
     ``token_type_vocab_size``, ``embedding_norm`` and ``pooler`` describe BERT-style encoders
     (BLOOM also normalises its embeddings). ``mtp_layers`` counts DeepSeek-V3 multi-token-
-    prediction modules, which are reported outside the total. ``towers`` are a multimodal
+    prediction modules, which are reported outside the total. ``extras`` are model-level weights
+    outside the blocks (Gemma 3n's per-layer embedding table and AltUp projections). ``towers`` are a multimodal
     checkpoint's encoder towers and projector (their parameters are part of the total; the rest
     is the language model). ``embedding_extra_rows`` are token-embedding rows beyond
     ``vocab_size`` that the output head does not have (Mllama's ``vocab_size + 8``). ``assumptions`` lists what the
@@ -455,6 +491,7 @@ class ModelSpec:
     torch_dtype: str | None = None
     assumptions: tuple[str, ...] = ()
     towers: tuple[Tower, ...] = ()
+    extras: tuple[ExtraWeight, ...] = ()
     embedding_extra_rows: int = 0
 
     def __post_init__(self) -> None:

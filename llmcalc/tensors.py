@@ -150,8 +150,10 @@ def _attention(
         _linear(out, p + "attn_qkv", layer, role, hidden, q_dim + k_dim + v_dim, bias=attn.qkv_bias)
     else:
         _linear(out, p + stem + "q", layer, role, hidden, q_dim * (2 if attn.output_gate else 1), bias=attn.qkv_bias)
-        _linear(out, p + stem + "k", layer, role, hidden, k_dim, bias=attn.qkv_bias)
-        _linear(out, p + stem + "v", layer, role, hidden, v_dim, bias=attn.qkv_bias)
+        k_bias = attn.qkv_bias if attn.k_bias is None else attn.k_bias
+        if not attn.kv_shared:  # Gemma 3n's KV-sharing layers reuse an earlier layer's k and v
+            _linear(out, p + stem + "k", layer, role, hidden, k_dim, bias=k_bias)
+            _linear(out, p + stem + "v", layer, role, hidden, v_dim, bias=attn.qkv_bias)
     _linear(
         out,
         p + ("cross_attn_o" if cross else "attn_output"),
@@ -164,10 +166,12 @@ def _attention(
     qk = attn.qk_norm_type or norm
     if attn.qk_norm == "head":
         _norm(out, p + stem + "q_norm", layer, role, qk, attn.head_dim)
-        _norm(out, p + stem + "k_norm", layer, role, qk, attn.head_dim)
+        if not attn.kv_shared:
+            _norm(out, p + stem + "k_norm", layer, role, qk, attn.head_dim)
     elif attn.qk_norm == "all-heads":
         _norm(out, p + stem + "q_norm", layer, role, qk, q_dim)
-        _norm(out, p + stem + "k_norm", layer, role, qk, k_dim)
+        if not attn.kv_shared:
+            _norm(out, p + stem + "k_norm", layer, role, qk, k_dim)
     if attn.sinks:
         out.append(Tensor(p + stem + "sinks.weight", layer, (attn.num_heads,), role))
 
@@ -234,6 +238,7 @@ def _layer(
     if group.mixer is not None:
         role = group.mixer.component
         out.extend(Tensor(p + w.name, layer, w.shape, role) for w in group.mixer.weights(hidden))
+    out.extend(Tensor(p + x.name, layer, x.shape, x.component) for x in group.extras)
     if group.cross_attention is not None:
         _norm(out, p + "cross_attn_norm", layer, "norms", norm, hidden)
         _attention(out, p, layer, group.cross_attention, hidden, norm, cross=True)
@@ -243,6 +248,8 @@ def _layer(
         _mlp(out, p, "", layer, group.mlp, hidden, "dense_mlp", fused=model_type in FUSED_GATE_UP_MODEL_TYPES)
     if group.moe is not None:
         _experts(out, p, layer, group.moe, hidden)
+    if group.gate_params:  # Mllama's cross-attention gates (one scalar each for attention and MLP)
+        out.append(Tensor(p + "cross_attn_gates", layer, (group.gate_params,), "attention"))
 
 
 def _stack(out: list[Tensor], stack: Stack, prefix: str, hidden: int, norm: Norm, model_type: str) -> None:
@@ -279,7 +286,8 @@ def weight_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     """
     h = spec.hidden_size
     d_embed = spec.embedding_dim or h
-    out: list[Tensor] = [Tensor("token_embd.weight", None, (d_embed, spec.vocab_size), "token_embedding")]
+    rows = spec.vocab_size + spec.embedding_extra_rows
+    out: list[Tensor] = [Tensor("token_embd.weight", None, (d_embed, rows), "token_embedding")]
     if spec.token_type_vocab_size:
         out.append(Tensor("token_types.weight", None, (h, spec.token_type_vocab_size), "token_type_embedding"))
     if spec.positional.table_rows:
@@ -295,6 +303,7 @@ def weight_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
         _linear(out, "proj_out", None, "embedding_projection", h, d_embed, bias=False)
     if spec.pooler:
         _linear(out, "pooler", None, "pooler", h, h, bias=True)
+    out.extend(Tensor(x.name, None, x.shape, x.component) for x in spec.extras)
     if spec.lm_head == "untied":
         _linear(out, "output", None, "lm_head", d_embed, spec.vocab_size, bias=spec.lm_head_bias)
     elif spec.lm_head == "tied" and spec.lm_head_bias:  # the weight is the embedding's, the bias its own

@@ -143,3 +143,33 @@ def test_tied_head_keeps_its_bias(row_id: str) -> None:
     assert counts.lm_head_params == row["config"]["vocab_size"] == row["expected"]["lm_head"]
     head = [t for t in weight_tensors(spec) if t.role == "lm_head"]
     assert [(t.name, t.shape) for t in head] == [("output.bias", (row["config"]["vocab_size"],))]
+
+
+def test_gemma3n_kv_shared_layers_hold_no_cache() -> None:
+    """Gemma 3n's last num_kv_shared_layers reuse earlier K/V: no k/v weights and no cache of their own."""
+    from llmcalc.kvcache import kv_cache
+
+    row = next(r for r in ROWS if r["id"] == "gemma3n_text-base")
+    config = row["config"]
+    spec = spec_from_hf_config(config, source="gemma3n")
+    own = config["num_hidden_layers"] - config["num_kv_shared_layers"]
+    per_token = 2 * config["num_key_value_heads"] * config["head_dim"] * 2
+    window = config["sliding_window"]
+    # Unshared layers 0-4: layer 4 is full attention, 0-3 slide over the window.
+    cache = kv_cache(spec, context_tokens=100, kv_dtype="bf16", engine="hf")
+    assert own == 5
+    assert cache.total_bytes == per_token * (100 + 4 * window)
+    names = {t.name for t in weight_tensors(spec)}
+    assert "blk.9.attn_k.weight" not in names and "blk.9.attn_q.weight" in names
+
+
+def test_gemma3n_components() -> None:
+    """Gemma 3n shows its per-layer embedding table, AltUp and Laurel as their own components."""
+    row = next(r for r in ROWS if r["id"] == "gemma3n_text-base")
+    config = row["config"]
+    counts = count_params(spec_from_hf_config(config, source="gemma3n"))
+    layers, p = config["num_hidden_layers"], config["hidden_size_per_layer_input"]
+    assert counts.component("per_layer_embedding") == config["vocab_size_per_layer_input"] * layers * p
+    h, r = config["hidden_size"], config["laurel_rank"]
+    assert counts.component("laurel") == layers * (2 * h * r + h)
+    assert counts.component("altup") > 0

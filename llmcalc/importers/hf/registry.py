@@ -88,6 +88,7 @@ BUILDERS: dict[str, str] = {
     "ministral": "dense2025:ministral",
     "nemotron": "dense2025:nemotron",
     "vaultgemma": "dense2025:vaultgemma",
+    "gemma3n_text": "gemma3n:gemma3n_text",
     "mamba": "ssm:mamba",
     "falcon_mamba": "ssm:mamba",
     "mamba2": "ssm:mamba2",
