@@ -50,8 +50,8 @@ INDEX_FILE = "index.json"
 _REQUIRED = ("name", "family", "source", "published", "config")
 #: What a user's own preset must have: the rest is provenance for the built-in catalogue.
 _USER_REQUIRED = ("name", "config")
-_ALLOWED = set(_REQUIRED) | {"display_name", "flavour", "aliases", "variants", "hf_repo", "notes", "rumour",
-                             "stored_output_head"}
+_ALLOWED = set(_REQUIRED) | {"reference", "display_name", "flavour", "aliases", "variants", "hf_repo", "notes",
+                             "rumour", "stored_output_head"}
 _PUBLISHED_KEYS = {"total_params", "active_params", "non_embedding_params", "source", "note", "tolerance"}
 
 
@@ -96,6 +96,34 @@ class Published:
 
 
 @dataclass(frozen=True, slots=True)
+class ReferenceCount:
+    """The count the reference implementation gives for a preset's config, recorded in the preset.
+
+    Written by ``scripts/record_reference_counts.py`` (the config's class built on the meta device,
+    ``sum(p.numel() for p in model.parameters())``), so that exactness is tested from the
+    repository alone. ``note`` says why llmcalc's count differs, where it does on purpose.
+    """
+
+    implementation: str
+    model_class: str
+    total_params: int
+    note: str | None = None
+
+
+def _reference(raw: object, source: str) -> ReferenceCount | None:
+    if raw is None:
+        return None
+    where = f"{source} reference"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: must be a mapping with implementation, class and total_params")
+    total = raw.get("total_params")
+    if isinstance(total, bool) or not isinstance(total, int) or total <= 0:
+        raise ConfigError(f"{where}.total_params: must be a positive integer")
+    return ReferenceCount(implementation=str(raw.get("implementation", "")), model_class=str(raw.get("class", "")),
+                          total_params=total, note=str(raw["note"]) if raw.get("note") else None)
+
+
+@dataclass(frozen=True, slots=True)
 class Preset:
     """A preset file, parsed and validated; ``spec`` is built from its ``config`` block."""
 
@@ -113,6 +141,7 @@ class Preset:
     path: str
     spec: ModelSpec
     builtin: bool = True
+    reference: ReferenceCount | None = None
     #: The checkpoint stores an output head although its config ties it (Qwen3-0.6B's
     #: ``lm_head.weight``); llama.cpp's GGUF then holds ``output.weight`` (llmcalc.quant).
     stored_output_head: bool = False
@@ -334,6 +363,7 @@ def preset_from_mapping(data: object, *, path: str | os.PathLike[str], builtin: 
         path=path,
         spec=spec,
         builtin=builtin,
+        reference=_reference(data.get("reference"), source),
     )
 
 
