@@ -103,7 +103,7 @@ def _tensor_bytes(spec: ModelSpec, weights: WeightsResult) -> list[tuple[Tensor,
     from llmcalc.quant import GGML_TYPES, GGUF_FILE_TYPES, gguf_tensor_types
     from llmcalc.tensors import weight_tensors
 
-    key = weights.format.upper()
+    key = weights.format.lower()
     if key in GGUF_FILE_TYPES:
         return [(t, GGML_TYPES[ty].tensor_bytes(t)) for t, ty in gguf_tensor_types(spec, key)]
     tensors = weight_tensors(spec)
@@ -179,7 +179,7 @@ def _make_layout(spec: ModelSpec, weights: WeightsResult, *, context_tokens: int
     from llmcalc.quant import GGUF_FILE_TYPES
 
     return _Layout(n_layer, input_bytes, output_bytes, tied, tuple(dense), tuple(experts), tuple(kv),
-                   weights.format.upper() in GGUF_FILE_TYPES)
+                   weights.format.lower() in GGUF_FILE_TYPES)
 
 
 def llama_cpp_plan(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from llmcalc.context import check_context
 from llmcalc.errors import UsageError
@@ -16,7 +17,12 @@ from llmcalc.fit import FitResult, QuantChoice, best_quant, check_fit, gpus_need
 from llmcalc.gpus import GPU
 from llmcalc.loading import LoadedModel
 from llmcalc.memory import EngineSettings, MemoryEstimate, engine_settings, estimate_memory
+from llmcalc.quality import QualityCost, quality_cost
 from llmcalc.quant import WeightsResult, get_format, weights_for_bpw, weights_for_format
+from llmcalc.speed import decode_tps_or_none
+
+if TYPE_CHECKING:
+    from llmcalc.plans import Plan, PlanOptions
 
 #: Context used when the user gives none (tokens).
 DEFAULT_CONTEXT = 4096
@@ -32,6 +38,17 @@ class FormatReport:
     max_context_tokens: int | None = None
     max_batch_size: int | None = None
     max_context_note: str | None = None
+    #: The number of GPUs the solver answers are for: --gpus, else the GPUs needed.
+    solver_num_gpus: int | None = None
+    #: where each part lives under an offload plan (llmcalc.plans), and the command that realises it
+    plan: Plan | None = None
+    command: str | None = None
+    #: GGUF file types: the whole file's bytes (header, metadata, padding; WeightsResult.file_bytes).
+    file_bytes: int | None = None
+    #: published quality cost of the format (llmcalc.quality), and estimated decode tokens/s per sequence
+    #: on the GPU set (llmcalc.speed; None without a GPU or its figures)
+    quality: QualityCost | None = None
+    decode_tokens_per_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,10 @@ def weights_choices(loaded: LoadedModel, *, bpws: Sequence[str],
         return [weights_for_bpw(spec, b) for b in bpws]
     if quant:
         quants = [quant] if isinstance(quant, str) else list(quant)
+        from llmcalc.gguf_source import gguf_options
+
+        if any(get_format(q).family == "gguf" for q in quants):
+            return [weights_for_format(spec, get_format(q), **gguf_options(loaded)) for q in quants]
         return [weights_for_format(spec, get_format(q)) for q in quants]
     stored = stored_weights(loaded)
     if stored is not None:
@@ -116,21 +137,51 @@ def memory_report(
     solve_quant: bool = False,
     quality_order: Sequence[str] = (),
     settings_overrides: dict[str, object] | None = None,
+    gpu_list: Sequence[GPU] = (),
+    plan_options: PlanOptions | None = None,
+    emit: str | None = None,
+    vllm_entry_point: str = "serve",
 ) -> MemoryReport:
     """Estimate memory for each requested weight format, and answer the fit questions asked.
 
     ``num_gpus`` fixes the GPU count; without it (and with a ``gpu``) the report says how many are
-    needed. ``solve_*`` need a ``gpu``.
+    needed. ``solve_*`` need a ``gpu``. ``gpu_list`` is a mixed set (``rtx4090,rtx3090``): it gets a
+    plan, not a tensor-parallel fit. ``plan_options`` (or ``emit``, or a mixed set) asks for an offload
+    plan (:mod:`llmcalc.plans`) on llama.cpp or vLLM; ``emit`` (``llama.cpp`` or ``vllm``) also writes
+    the command line that realises it, and is the engine when none is given. vLLM's batch defaults
+    follow the GPU and ``vllm_entry_point`` (``serve`` or ``llm``) as
+    :func:`llmcalc.engines.vllm.batch_defaults` says.
     """
-    if (solve_context or solve_batch or solve_quant or num_gpus) and gpu is None:
+    if (solve_context or solve_batch or solve_quant or num_gpus) and gpu is None and not gpu_list:
         raise UsageError("--gpus, --max-context, --max-batch and --best-quant need --gpu")
-    engine_name, reason = choose_engine(engine, quant, kind=loaded.kind)
-    settings: EngineSettings = engine_settings(engine_name, **(settings_overrides or {}))
+    if gpu_list and (solve_context or solve_batch or solve_quant):
+        raise UsageError("--max-context, --max-batch and --best-quant take one kind of GPU; a mixed set gets a plan")
+    if emit and not engine:
+        engine_name, reason = emit, "for --emit"
+    else:
+        engine_name, reason = choose_engine(engine, quant, kind=loaded.kind)
     spec = loaded.spec
-    warnings: list[str] = []
     ctx = context_tokens or DEFAULT_CONTEXT
     if context_tokens is None and spec.max_context and spec.max_context < ctx:
         ctx = spec.max_context
+    overrides = dict(settings_overrides or {})
+    first_gpu = gpu or (min(gpu_list, key=lambda g: g.usable_memory_bytes) if gpu_list else None)
+    if engine_name in ("vllm",) and "max_num_batched_tokens" not in overrides:
+        from llmcalc.engines.vllm import batch_defaults
+
+        tokens, seqs = batch_defaults(gpu_total_bytes=first_gpu.usable_memory_bytes if first_gpu else None,
+                                      gpu_name=first_gpu.name if first_gpu else "", entry_point=vllm_entry_point,
+                                      max_model_len=ctx)
+        overrides["max_num_batched_tokens"] = tokens
+        overrides.setdefault("max_num_seqs", seqs)
+    settings: EngineSettings = engine_settings(engine_name, **overrides)
+    if (plan_options is not None or gpu_list or emit) and settings.engine not in ("llama.cpp", "vllm"):
+        raise UsageError("offload plans, mixed GPU sets and --emit are for --engine llama.cpp or vllm")
+    if plan_options is None and (gpu_list or emit):
+        from llmcalc.plans import PlanOptions
+
+        plan_options = PlanOptions()
+    warnings: list[str] = []
     check_context(spec, ctx)
     if spec.max_context is None and context_tokens is not None:
         warnings.append(f"{spec.name} states no maximum context; {ctx:,} tokens is not checked against one")
@@ -143,8 +194,8 @@ def memory_report(
         if gpu is not None:
             n = num_gpus or 1
             fit = check_fit(spec, est, gpu, n, settings)
+            needed = gpus_needed(spec, est, gpu, settings)  # also with --gpus: what would fit when that does not
             if num_gpus is None:
-                needed = gpus_needed(spec, est, gpu, settings)
                 n = needed.num_gpus if needed else n
             if solve_context:
                 mc = max_context(spec, weights=weights, gpu=gpu, num_gpus=n, batch_size=batch_size,
@@ -158,7 +209,17 @@ def memory_report(
                     f"{spec.max_context:,} the model was trained for")
         elif mc == 0:
             note = "not even one token of context fits"
-        reports.append(FormatReport(est, fit, needed, mc, mb, note))
+        plan = command = None
+        if plan_options is not None:
+            plan, command = _plan(loaded, weights, gpu=gpu, gpu_list=gpu_list, num_gpus=num_gpus, needed=needed,
+                                  ctx=ctx, batch_size=batch_size, kv_dtype=kv_dtype, settings=settings,
+                                  options=plan_options, emit=emit)
+        speed = decode_tps_or_none(spec, weights_bytes=weights.total_bytes, weights_params=weights.params,
+                                   fmt=weights.format, gpu=gpu, num_gpus=n, engine=settings.engine,
+                                   context_tokens=ctx, batch_size=batch_size, kv_dtype=kv_dtype) if gpu else None
+        reports.append(FormatReport(est, fit, needed, mc, mb, note, n if gpu is not None else None,
+                                    plan=plan, command=command, file_bytes=weights.file_bytes,
+                                    quality=quality_cost(weights.format), decode_tokens_per_s=speed))
     choice = None
     if solve_quant and gpu is not None:
         overrides = settings_overrides or {}
@@ -174,8 +235,8 @@ def memory_report(
         source=loaded.source,
         engine=settings.engine,
         engine_default_reason=reason,
-        gpu=gpu.name if gpu else None,
-        num_gpus=num_gpus or 1,
+        gpu=gpu.name if gpu else (",".join(g.name for g in gpu_list) if gpu_list else None),
+        num_gpus=num_gpus or (len(gpu_list) if gpu_list else 1),
         formats=tuple(reports),
         best_quant=choice,
         best_quant_searched=solve_quant,
@@ -183,9 +244,46 @@ def memory_report(
     )
 
 
+def _plan(loaded: LoadedModel, weights: WeightsResult, *, gpu: GPU | None, gpu_list: Sequence[GPU],
+          num_gpus: int | None, needed: FitResult | None, ctx: int, batch_size: int, kv_dtype: str,
+          settings: EngineSettings, options: PlanOptions, emit: str | None) -> tuple[Plan, str | None]:
+    """The plan for one format on the GPUs given (vLLM: the count given or needed), and its command."""
+    from llmcalc.emit import Adapters, command
+    from llmcalc.plans import plan_for
+
+    if gpu_list:
+        gpus = list(gpu_list)
+    elif gpu is not None:
+        count = num_gpus or (needed.num_gpus if needed and settings.engine == "vllm" else 1)
+        gpus = [gpu] * count
+    else:
+        raise UsageError("an offload plan needs --gpu (one GPU, 2xh100, or a mixed set rtx4090,rtx3090)")
+    plan = plan_for(loaded.spec, weights=weights, gpus=gpus, context_tokens=ctx, batch_size=batch_size,
+                    kv_dtype=kv_dtype, settings=settings, options=options)
+    if not emit:
+        return plan, None
+    adapters = Adapters(lora_rank=options.lora_rank, lora_count=options.lora_count,
+                        draft=options.draft[0] if options.draft else None,
+                        mmproj="mmproj-F16.gguf" if loaded.spec.towers and plan.engine == "llama.cpp" else None)
+    return plan, command(plan, model_ref=model_reference(loaded, weights, plan.engine), adapters=adapters)
+
+
+def model_reference(loaded: LoadedModel, weights: WeightsResult, engine: str) -> str:
+    """What the command line names: the .gguf file or a placeholder for llama.cpp, the Hugging Face id for vLLM."""
+    repo = loaded.preset.hf_repo if loaded.preset is not None else None
+    if engine == "llama.cpp":
+        if loaded.kind == "gguf":
+            return loaded.source
+        stem = (repo or loaded.spec.name).rsplit("/", 1)[-1]
+        return f"{stem}-{weights.format.upper()}.gguf"
+    return repo or loaded.source
+
+
 #: The byte figures ``--json`` repeats at the top level, from the first (often the only) format.
-TOP_LEVEL_KEYS = ("weights_bytes", "kv_cache_bytes", "activation_bytes", "overhead_bytes", "total_bytes",
-                  "exact_bytes", "estimated_bytes")
+TOP_LEVEL_KEYS = ("weights_bytes", "kv_cache_bytes", "state_bytes", "activation_bytes", "overhead_bytes",
+                  "total_bytes", "exact_bytes", "estimated_bytes", "activation_bytes_low", "activation_bytes_high",
+                  "overhead_bytes_low", "overhead_bytes_high", "total_bytes_low", "total_bytes_high",
+                  "outside_budget_bytes", "kv_cache_peak_bytes")
 
 
 def report_json(report: MemoryReport) -> dict[str, object]:
@@ -215,6 +313,11 @@ def report_json(report: MemoryReport) -> dict[str, object]:
     }
     data.update({key: getattr(first, key) for key in TOP_LEVEL_KEYS})
     data["formats"] = to_jsonable(report.formats)
+    first_report = report.formats[0]
+    if first_report.plan is not None:
+        data["plan"] = to_jsonable(first_report.plan)
+        data["plan_settings"] = dict(first_report.plan.settings)
+        data["command"] = first_report.command
     data["best_quant"] = to_jsonable(report.best_quant)
     data["warnings"] = list(report.warnings)
     return data

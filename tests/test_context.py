@@ -373,12 +373,12 @@ def test_cli_llama_h100() -> None:
         "│ Maximum context     │ 131,072 tokens (max_position_embeddings)",
         "│ RoPE scaling        │ llama3, factor 8 over 8,192 original positions",
         "│ KV cache per token  │ 131,072 B (128.00 KiB) at f16, engine hf, before window caps",
-        "│ 131,072 │   14.96 │    16.00 │         12.50 │       2.67 │ 46.13 │   46.13 │  yes │",
+        "│ 131,072 │   14.96 │    16.00 │         12.50 │       0.50 │ 43.96 │   43.96 │  yes │",
         "The KV cache reaches the weights (14.96 GiB) at 122,533 tokens (batch 1).",
         "Every context in the table fits.",
     ):
         assert line in out
-    assert "Largest context that fits on 1 x h100-sxm: 277,875 tokens (beyond the maximum of 131,072)." in out
+    assert "Largest context that fits on 1 x h100-sxm: 292,736 tokens (beyond the maximum of 131,072)." in out
     assert err == ""
 
 

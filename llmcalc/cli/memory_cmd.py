@@ -44,6 +44,34 @@ from llmcalc.units import ByteUnits
               help="Find the largest batch that fits at --context (needs --gpu).")
 @click.option("--best-quant", "solve_quant", is_flag=True,
               help="Find the highest-quality named format that fits (needs --gpu).")
+@click.option("--offload", "solve_offload", is_flag=True,
+              help="Plan CPU offload: the most that fits on --gpu (llama.cpp layers and experts, as --fit does; "
+                   "vLLM --cpu-offload-gb).")
+@click.option("--gpu-layers", "n_gpu_layers", type=click.IntRange(min=0), metavar="N",
+              help="llama.cpp -ngl: the last N of the layers + output on the GPUs.")
+@click.option("--n-cpu-moe", type=click.IntRange(min=0), metavar="N",
+              help="llama.cpp: the routed experts of the first N layers in system RAM.")
+@click.option("--cpu-moe", is_flag=True, help="llama.cpp: every routed expert in system RAM.")
+@click.option("--no-kv-offload", is_flag=True, help="llama.cpp -nkvo: the KV cache in system RAM.")
+@click.option("--tensor-split", metavar="A,B,...", help="llama.cpp -ts: shares of the layers per GPU.")
+@click.option("--cpu-offload-gb", type=click.IntRange(min=0), metavar="GIB",
+              help="vLLM: GiB of weights per GPU kept in CPU memory.")
+@click.option("--emit", "emit_target", type=click.Choice(["llama.cpp", "vllm"], case_sensitive=False),
+              help="Print the command line (llama-server / vllm serve) that realises the plan.")
+@click.option("--lora-rank", type=click.IntRange(min=1), default=None, metavar="R",
+              help="LoRA adapters served beside the base: their largest rank (vLLM --max-lora-rank).")
+@click.option("--lora-count", type=click.IntRange(min=1), default=None, metavar="K",
+              help="LoRA adapters resident at once (vLLM --max-loras).")
+@click.option("--draft", metavar="MODEL", help="A draft model for speculative decoding (its weights and KV cache).")
+@click.option("--mtp", is_flag=True, help="Count the model's multi-token-prediction heads (DeepSeek-V3 style).")
+@click.option("--max-num-batched-tokens", type=Count(), metavar="N",
+              help="vLLM's token budget per step.  [default: by GPU and entry point]")
+@click.option("--max-num-seqs", type=Count(), metavar="N", help="vLLM's sequences per step.  [default: 256 or 1024]")
+@click.option("--vllm-entry-point", type=click.Choice(["serve", "llm"]), default="serve", show_default=True,
+              help="vLLM's entry point: `vllm serve` (API server) or the LLM class; their batch defaults differ.")
+@click.option("--ubatch", "n_ubatch", type=Count(), metavar="N", help="llama.cpp -ub (physical batch).  [default: 512]")
+@click.option("--no-flash-attention", is_flag=True,
+              help="llama.cpp -fa off: the compute buffer holds the attention scores.")
 @units_option
 @json_option
 @presets_dir_option
@@ -52,26 +80,37 @@ from llmcalc.units import ByteUnits
 def memory(model: str | None, bpw: list[str], quant: list[str], context: int | None, batch: int, kv_dtype: str,
            engine: str | None, gpu_set: list[tuple[str, int]], num_gpus: int | None,
            gpu_memory_utilization: float | None,
-           solve_context: bool, solve_batch: bool, solve_quant: bool, units: ByteUnits, as_json: bool,
+           solve_context: bool, solve_batch: bool, solve_quant: bool, solve_offload: bool, n_gpu_layers: int | None,
+           n_cpu_moe: int | None, cpu_moe: bool, no_kv_offload: bool, tensor_split: str | None,
+           cpu_offload_gb: int | None, emit_target: str | None, lora_rank: int | None, lora_count: int | None,
+           draft: str | None, mtp: bool, max_num_batched_tokens: int | None, max_num_seqs: int | None,
+           vllm_entry_point: str, n_ubatch: int | None, no_flash_attention: bool, units: ByteUnits, as_json: bool,
            presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
     """Memory to run MODEL: exact weights and KV cache, estimated activations and overhead.
 
     With no MODEL, every preset is shown in one table (with --gpu, which fit).
     """
+    from llmcalc.cli.plan_flags import gpu_list, plan_options, settings_overrides
     from llmcalc.gpus import get_gpu
     from llmcalc.jsonout import dumps
     from llmcalc.quant import QUALITY_ORDER
     from llmcalc.report import memory_report, report_json
 
-    gpu, num_gpus = resolve_gpu(gpu_set, num_gpus)
-    overrides: dict[str, object] = {}
-    if gpu_memory_utilization is not None:
-        overrides["gpu_memory_utilization"] = gpu_memory_utilization
+    mixed = gpu_list(gpu_set, gpus_files)
+    gpu, num_gpus = resolve_gpu(gpu_set, num_gpus) if not mixed else (None, None)
+    overrides = settings_overrides(gpu_memory_utilization=gpu_memory_utilization, n_ubatch=n_ubatch,
+                                   max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
+                                   flash_attention=not no_flash_attention)
     device = get_gpu(gpu, extra_files=gpus_files) if gpu else None
+    options = plan_options(solve=solve_offload, n_gpu_layers=n_gpu_layers, n_cpu_moe=n_cpu_moe, cpu_moe=cpu_moe,
+                           no_kv_offload=no_kv_offload, tensor_split=tensor_split, cpu_offload_gb=cpu_offload_gb,
+                           lora_rank=lora_rank, lora_count=lora_count, draft=draft, mtp=mtp, quant=quant, bpw=bpw,
+                           presets_dirs=presets_dirs)
     run = partial(memory_report, bpws=bpw, quant=quant, context_tokens=context, batch_size=batch,
                   kv_dtype=kv_dtype, engine=engine, gpu=device, num_gpus=num_gpus, solve_context=solve_context,
                   solve_batch=solve_batch, solve_quant=solve_quant, quality_order=QUALITY_ORDER,
-                  settings_overrides=overrides)
+                  settings_overrides=overrides, gpu_list=mixed, plan_options=options,
+                  emit=emit_target.lower() if emit_target else None, vllm_entry_point=vllm_entry_point)
     if model is None:
         from llmcalc.importers.presets import all_preset_paths, load_preset_file
         from llmcalc.loading import LoadedModel
@@ -79,7 +118,7 @@ def memory(model: str | None, bpw: list[str], quant: list[str], context: int | N
         loaded_all = [load_preset_file(p) for p in all_preset_paths(extra_dirs=presets_dirs)]
         reports = [run(LoadedModel(p.spec, str(p.path), "preset", p)) for p in loaded_all]
         if as_json:
-            click.echo(dumps([report_json(r) for r in reports]))
+            click.echo(dumps([report_json(r) for r in reports], key="models"))
             return
         from llmcalc.render.memory import all_models_table
         from llmcalc.render.table import emit
