@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from llmcalc.cli.options import json_option, model_argument, presets_dir_option, warn, width_option
+from llmcalc.gguf_source import gguf_options
 from llmcalc.jsonout import dumps, to_jsonable
 from llmcalc.loading import load_model
 from llmcalc.quant import all_formats, weights_for_format
@@ -42,7 +43,8 @@ def quant(model: str | None, as_json: bool, presets_dirs: tuple[str, ...], width
     loaded = load_model(model, presets_dirs=presets_dirs)
     for assumption in loaded.spec.assumptions:
         warn(assumption)
-    rows = [(f, weights_for_format(loaded.spec, f)) for f in formats]
+    options = gguf_options(loaded)
+    rows = [(f, weights_for_format(loaded.spec, f, **options)) for f in formats]
     params = rows[0][1].params
     if as_json:
         click.echo(

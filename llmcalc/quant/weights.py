@@ -1,0 +1,165 @@
+"""A model's weights in any catalogue format: the dispatch, and the GGUF pricing with its notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from llmcalc.params import count_params
+from llmcalc.quant.bits import bits_to_bytes
+from llmcalc.quant.catalogue import LINEAR, MIX, WeightFormat, get_format
+from llmcalc.quant.ggml_types import GGML_TYPES, GGUF_FILE_TYPES
+from llmcalc.quant.gguf_layout import GGUFFileSize, TokenizerFacts, gguf_file_size
+from llmcalc.quant.gguf_mix import MXFP4_EXPERT_MODEL_TYPES, NEEDS_IMATRIX, gguf_extra_tensors, gguf_tensor_types
+from llmcalc.quant.results import TypeBytes, WeightsResult, linear_layers, make_result
+from llmcalc.spec import ModelSpec
+from llmcalc.tensors import Tensor
+
+
+def _gguf_bytes(assigned: Iterable[tuple[Tensor, str]]) -> list[TypeBytes]:
+    params: dict[str, int] = {}
+    nbytes: dict[str, int] = {}
+    for t, type_name in assigned:
+        params[type_name] = params.get(type_name, 0) + t.n_elements
+        nbytes[type_name] = nbytes.get(type_name, 0) + GGML_TYPES[type_name].tensor_bytes(t)
+    return [TypeBytes(k, params[k], nbytes[k]) for k in params]
+
+
+def _size_label(params: int) -> str:
+    """``general.size_label`` as the converter spells it (``8B``, ``600M``); gguf-py/gguf/utility.py."""
+    if params >= 10**9:
+        return f"{round(params / 10**9)}B"
+    return f"{round(params / 10**6)}M"
+
+
+def gguf_file(
+    spec: ModelSpec,
+    fmt: WeightFormat | str,
+    *,
+    imatrix: bool | None = None,
+    stored_output_head: bool = False,
+    tokenizer: TokenizerFacts | None = None,
+) -> GGUFFileSize:
+    """The whole GGUF file of ``spec`` in file type ``fmt``: its tensors (with their mix types and the
+    converter's extra tensors) laid out by :func:`llmcalc.quant.gguf_layout.gguf_file_size`."""
+    fmt = get_format(fmt) if isinstance(fmt, str) else fmt
+    assigned = gguf_tensor_types(spec, fmt, imatrix=imatrix, stored_output_head=stored_output_head)
+    items = [(t, GGML_TYPES[ty].tensor_bytes(t)) for t, ty in assigned]
+    items += [(t, 4 * t.n_elements) for t in gguf_extra_tensors(spec)]
+    size = count_params(spec).total_params
+    return gguf_file_size(spec, items, tokenizer=tokenizer, size_label=_size_label(size))
+
+
+def _gguf(
+    spec: ModelSpec,
+    fmt: WeightFormat,
+    imatrix: bool | None,
+    stored_output_head: bool,
+    tokenizer: TokenizerFacts | None,
+) -> WeightsResult:
+    """A GGUF file type: ``sum over tensors of rows x ne0 / block x block_bytes`` for each tensor's type.
+
+    ``total_bytes`` counts tensor data (as llama-quantize's reported size and the README table do);
+    ``file_bytes`` is the whole file (:func:`gguf_file`). The non-parameter tensors of
+    :func:`gguf_extra_tensors` and a stored copy of a tied output head are in ``extra_bytes``.
+    """
+    ft = GGUF_FILE_TYPES[fmt.name][0]
+    assigned = gguf_tensor_types(spec, fmt, imatrix=imatrix, stored_output_head=stored_output_head)
+    copies = [(t, ty) for t, ty in assigned if t.role == "stored_output_head"]
+    parts = _gguf_bytes((t, ty) for t, ty in assigned if t.role != "stored_output_head")
+    extras = gguf_extra_tensors(spec)
+    extra = sum(4 * t.n_elements for t in extras) + sum(GGML_TYPES[ty].tensor_bytes(t) for t, ty in copies)
+    notes: list[str] = []
+    approximate = False
+    if extras:
+        notes.append(
+            f"includes llama.cpp's F32 {', '.join(t.name for t in extras)} "
+            f"({sum(4 * t.n_elements for t in extras):,} bytes; not model parameters)"
+        )
+    for t, ty in copies:
+        notes.append(
+            f"the checkpoint stores an output head although its config ties it: {t.name} in {ty} "
+            f"({GGML_TYPES[ty].tensor_bytes(t):,} bytes), and the token embedding takes the default type"
+        )
+    if imatrix is None:
+        used = ft in NEEDS_IMATRIX
+        other_types = gguf_tensor_types(spec, fmt, imatrix=not used, stored_output_head=stored_output_head)
+        other = sum(p.bytes for p in _gguf_bytes(other_types))
+        mine = sum(p.bytes for p in _gguf_bytes(assigned))
+        if other != mine:
+            approximate = True
+            notes.append(
+                f"assumes {'an' if used else 'no'} importance matrix (llama-quantize's usual "
+                f"choice for {ft}); {'without' if used else 'with'} one: {other - mine:+,} bytes"
+            )
+        elif used:
+            notes.append(f"llama-quantize needs an importance matrix for {ft} (the size does not depend on it)")
+    if spec.model_type in MXFP4_EXPERT_MODEL_TYPES:
+        notes.append("routed experts stay MXFP4 as the checkpoint ships them (llama.cpp's converter copies them)")
+    if any(len(stack.groups) > 1 for stack in spec.stacks):
+        approximate = True
+        notes.append(
+            "layers of different kinds are numbered group by group, so the layer-dependent rules "
+            "(use_more_bits) may pick other layers than llama.cpp's; a few MB either way"
+        )
+    if spec.architecture != "decoder":
+        approximate = True
+        notes.append(
+            f"{spec.architecture} models use a different llama.cpp tensor layout; treat the mix as an estimate"
+        )
+    file = gguf_file(spec, fmt, imatrix=imatrix, stored_output_head=stored_output_head, tokenizer=tokenizer)
+    notes.append(
+        f"file_bytes {file.file_bytes:,}: tensor data + {file.metadata_bytes - file.tensor_info_bytes:,} bytes "
+        f"of header and metadata + {file.tensor_info_bytes:,} of tensor infos + {file.padding_bytes:,} of "
+        f"{file.alignment}-byte alignment padding; tokenizer {file.tokenizer_source}"
+    )
+    return make_result(
+        fmt.name,
+        parts,
+        extra=extra,
+        approximate=approximate,
+        notes=notes,
+        file_bytes=file.file_bytes,
+        file_bytes_estimated=file.estimated,
+    )
+
+
+def weights_for_format(
+    spec: ModelSpec,
+    fmt: WeightFormat | str,
+    *,
+    imatrix: bool | None = None,
+    stored_output_head: bool = False,
+    tokenizer: TokenizerFacts | None = None,
+) -> WeightsResult:
+    """``spec``'s weights in format ``fmt`` (a :class:`WeightFormat` or a name for :func:`get_format`).
+
+    - uniform formats (float, raw ggml types): every parameter at the format's bits,
+      ``ceil(P x b / 8)`` bytes;
+    - linear-layer formats (FP8, INT8/INT4, NF4, GPTQ, AWQ, MXFP4, NVFP4): see :func:`is_block_linear`;
+      the rest at the model's 16-bit dtype. Sources: GPTQ arXiv 2210.17323, AWQ arXiv 2306.00978,
+      QLoRA arXiv 2305.14314 section 3, OCP MX spec v1.0, the NVIDIA NVFP4 blog, DeepSeek-V3
+      arXiv 2412.19437;
+    - GGUF file types: llama.cpp's per-tensor mix (:func:`gguf_tensor_types`), with ``imatrix`` as
+      there, ``stored_output_head`` (the checkpoint stores a head its config ties) and ``tokenizer``
+      (read from a tokenizer.json, for ``file_bytes``). Exact for dense Llama-style decoders
+      (tested against llama.cpp's published table); marked approximate for encoder architectures
+      and where the mix depends on an importance matrix the caller did not specify.
+    """
+    fmt = get_format(fmt) if isinstance(fmt, str) else fmt
+    if fmt.kind == MIX:
+        return _gguf(spec, fmt, imatrix, stored_output_head, tokenizer)
+    if fmt.kind == LINEAR:
+        return linear_layers(spec, fmt)
+    params = count_params(spec).total_params
+    notes = [f"every parameter at {fmt.bits_per_weight} bits"]
+    if fmt.family == "ggml":
+        name = fmt.name.removeprefix("ggml-")
+        hint = f"; a GGUF file of type {name} is a per-tensor mix" if name in GGUF_FILE_TYPES else ""
+        notes.append(f"a raw ggml block type applied to every tensor, norms included{hint}")
+    return make_result(
+        fmt.name,
+        [TypeBytes(fmt.name, params, bits_to_bytes(params, fmt.bits_per_weight))],
+        approximate=fmt.approximate,
+        notes=notes,
+    )
+
