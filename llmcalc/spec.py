@@ -103,7 +103,8 @@ class MLA:
 
     ``q_lora_rank`` is ``None`` when queries are projected directly (DeepSeek-V2-Lite).
     The KV cache of an engine that caches the latent holds ``kv_lora_rank + qk_rope_head_dim``
-    values per token and layer.
+    values per token and layer. ``hf_caches_latent``: transformers' implementation caches the latent
+    too (Kimi Linear's ``KimiLinearAttention`` updates the cache with ``kv_nope`` and ``k_rot``).
     """
 
     kv_lora_rank: int
@@ -111,6 +112,7 @@ class MLA:
     qk_rope_head_dim: int
     v_head_dim: int
     q_lora_rank: int | None = None
+    hf_caches_latent: bool = False
 
     def __post_init__(self) -> None:
         _positive(self.kv_lora_rank, "kv_lora_rank")

@@ -42,6 +42,19 @@ def test_reference_config2_counts(name: str, reference_dir: Path) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES or ["(reference folder absent)"])
+def test_reference_config2_towers(name: str, reference_dir: Path) -> None:
+    """Vision, audio, projector and language-model parameters equal the recorded split."""
+    expected, config = _load(reference_dir, name)
+    if "language_params" not in expected:
+        pytest.skip("no tower split recorded (a text-only model)")
+    counts = count_params(spec_from_hf_config(config, source=name))
+    assert counts.vision_params == expected["vision_params"]
+    assert counts.audio_params == expected["audio_params"]
+    assert counts.projector_params == expected["projector_params"]
+    assert counts.language_params == expected["language_params"]
+
+
+@pytest.mark.parametrize("name", NAMES or ["(reference folder absent)"])
 def test_reference_config2_layer_patterns(name: str, reference_dir: Path) -> None:
     """Layers by kind (attention, mamba, conv, mlp, moe) equal the recorded layer_pattern_counts."""
     expected, config = _load(reference_dir, name)

@@ -1,0 +1,697 @@
+"""Count synthetic multimodal and speech checkpoints with Hugging Face transformers, for llmcalc's tests.
+
+Builds small variations of every multimodal family llmcalc reads (the full ``*ForConditionalGeneration``
+class, on the meta device, so nothing is allocated) and records, per config, the unique parameters
+split as ``shared/reference/configs-2-params.json`` splits them:
+
+- ``vision_params``: the vision encoder module (``vision_tower``, ``visual``, ``vision_model``) less
+  what the projector takes from it;
+- ``projector_params``: ``multi_modal_projector``, Idefics3/SmolVLM's ``connector``, the Qwen-VL
+  ``visual.merger`` and ``visual.deepstack_merger_list``, GLM-4V's ``visual.downsample`` and
+  ``visual.merger``, LLaVA-NeXT's ``image_newline``;
+- ``audio_params``: ``audio_tower``, or Whisper's ``model.encoder``;
+- ``language_params``: the rest; ``embed``: the input embedding; ``lm_head``: the output head when
+  not tied; ``pos_embed``: learned ``embed_positions`` tables (Whisper's encoder and decoder).
+
+Run with the measurement venv (not a project dependency)::
+
+    /work/mvenv/bin/python benchmarks/verify_multimodal_counts.py --write tests/data/multimodal_counts.json
+
+Without ``--write`` it prints each family's comparison with llmcalc (import from the working tree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CLASSES = {
+    "gemma3": "Gemma3ForConditionalGeneration",
+    "llava": "LlavaForConditionalGeneration",
+    "llava_next": "LlavaNextForConditionalGeneration",
+    "qwen2_vl": "Qwen2VLForConditionalGeneration",
+    "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
+    "qwen3_vl": "Qwen3VLForConditionalGeneration",
+    "qwen3_vl_moe": "Qwen3VLMoeForConditionalGeneration",
+    "mllama": "MllamaForConditionalGeneration",
+    "mistral3": "Mistral3ForConditionalGeneration",
+    "llama4": "Llama4ForConditionalGeneration",
+    "internvl": "InternVLForConditionalGeneration",
+    "smolvlm": "SmolVLMForConditionalGeneration",
+    "idefics3": "Idefics3ForConditionalGeneration",
+    "glm4v": "Glm4vForConditionalGeneration",
+    "glm4v_moe": "Glm4vMoeForConditionalGeneration",
+    "qwen2_audio": "Qwen2AudioForConditionalGeneration",
+    "whisper": "WhisperForConditionalGeneration",
+}
+
+PROJECTOR_KEYS = (
+    "multi_modal_projector.",
+    "model.connector.",
+    "visual.merger.",
+    "visual.deepstack_merger_list.",
+    "visual.downsample.",
+    "image_newline",
+)
+VISION_KEYS = ("vision_tower.", "visual.", "vision_model.")
+AUDIO_KEYS = ("audio_tower.",)
+
+
+def _llama_text(**kw: Any) -> dict[str, Any]:
+    base = {
+        "model_type": "llama",
+        "vocab_size": 1000,
+        "hidden_size": 64,
+        "intermediate_size": 96,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+    }
+    return {**base, **kw}
+
+
+def configs() -> list[tuple[str, dict[str, Any]]]:
+    """Synthetic configs, a few per family, varying the fields each formula reads."""
+    siglip = {
+        "model_type": "siglip_vision_model",
+        "hidden_size": 48,
+        "intermediate_size": 80,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "image_size": 64,
+        "patch_size": 16,
+    }
+    clip = {
+        "model_type": "clip_vision_model",
+        "hidden_size": 48,
+        "intermediate_size": 72,
+        "num_hidden_layers": 3,
+        "num_attention_heads": 4,
+        "image_size": 56,
+        "patch_size": 14,
+        "projection_dim": 32,
+    }
+    qwen_text = {
+        "vocab_size": 900,
+        "hidden_size": 64,
+        "intermediate_size": 112,
+        "num_hidden_layers": 3,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+    }
+    out: list[tuple[str, dict[str, Any]]] = [
+        (
+            "gemma3-a",
+            {
+                "model_type": "gemma3",
+                "mm_tokens_per_image": 16,
+                "text_config": {
+                    "model_type": "gemma3_text",
+                    "vocab_size": 1200,
+                    "hidden_size": 64,
+                    "intermediate_size": 128,
+                    "num_hidden_layers": 7,
+                    "num_attention_heads": 2,
+                    "num_key_value_heads": 1,
+                    "head_dim": 32,
+                },
+                "vision_config": {**siglip, "vision_use_head": False},
+            },
+        ),
+        (
+            "gemma3-head-untied",
+            {
+                "model_type": "gemma3",
+                "tie_word_embeddings": False,
+                "text_config": {
+                    "model_type": "gemma3_text",
+                    "vocab_size": 700,
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "num_key_value_heads": 2,
+                    "head_dim": 16,
+                },
+                "vision_config": {**siglip, "vision_use_head": True, "image_size": 48},
+            },
+        ),
+        ("llava-a", {"model_type": "llava", "text_config": _llama_text(), "vision_config": clip}),
+        (
+            "llava-multilayer-nobias",
+            {
+                "model_type": "llava",
+                "vision_feature_layer": [-2, -5],
+                "multimodal_projector_bias": False,
+                "text_config": _llama_text(tie_word_embeddings=True, hidden_size=32),
+                "vision_config": {**clip, "num_hidden_layers": 6},
+            },
+        ),
+        (
+            "llava-qwen2-text",
+            {"model_type": "llava", "text_config": {"model_type": "qwen2", **qwen_text}, "vision_config": siglip},
+        ),
+        (
+            "llava_next-a",
+            {
+                "model_type": "llava_next",
+                "text_config": _llama_text(),
+                "vision_config": clip,
+                "image_grid_pinpoints": [[56, 56], [56, 112]],
+            },
+        ),
+        (
+            "qwen2_vl-a",
+            {
+                "model_type": "qwen2_vl",
+                "text_config": {"model_type": "qwen2_vl_text", **qwen_text},
+                "vision_config": {
+                    "embed_dim": 32,
+                    "depth": 2,
+                    "num_heads": 4,
+                    "mlp_ratio": 3,
+                    "hidden_size": 64,
+                    "patch_size": 7,
+                    "spatial_merge_size": 2,
+                },
+            },
+        ),
+        (
+            "qwen2_vl-flat-tied",
+            {
+                "model_type": "qwen2_vl",
+                **qwen_text,
+                "tie_word_embeddings": True,
+                "vision_config": {
+                    "embed_dim": 48,
+                    "depth": 1,
+                    "num_heads": 4,
+                    "mlp_ratio": 2,
+                    "hidden_size": 64,
+                    "temporal_patch_size": 1,
+                },
+            },
+        ),
+        (
+            "qwen2_5_vl-a",
+            {
+                "model_type": "qwen2_5_vl",
+                "text_config": {"model_type": "qwen2_5_vl_text", **qwen_text},
+                "vision_config": {
+                    "hidden_size": 40,
+                    "depth": 3,
+                    "num_heads": 4,
+                    "intermediate_size": 60,
+                    "out_hidden_size": 64,
+                    "fullatt_block_indexes": [1],
+                    "spatial_merge_size": 3,
+                },
+            },
+        ),
+        (
+            "qwen2_5_vl-flat",
+            {
+                "model_type": "qwen2_5_vl",
+                **qwen_text,
+                "vocab_size": 640,
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 2,
+                    "num_heads": 2,
+                    "intermediate_size": 48,
+                    "out_hidden_size": 64,
+                },
+            },
+        ),
+        (
+            "qwen3_vl-a",
+            {
+                "model_type": "qwen3_vl",
+                "text_config": {"model_type": "qwen3_vl_text", **qwen_text, "head_dim": 24},
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 4,
+                    "num_heads": 2,
+                    "intermediate_size": 56,
+                    "out_hidden_size": 64,
+                    "num_position_embeddings": 64,
+                    "deepstack_visual_indexes": [1, 2],
+                },
+            },
+        ),
+        (
+            "qwen3_vl-tied",
+            {
+                "model_type": "qwen3_vl",
+                "tie_word_embeddings": True,
+                "text_config": {"model_type": "qwen3_vl_text", **qwen_text, "head_dim": 16},
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 2,
+                    "num_heads": 2,
+                    "intermediate_size": 40,
+                    "out_hidden_size": 64,
+                    "num_position_embeddings": 36,
+                    "deepstack_visual_indexes": [0],
+                    "patch_size": 8,
+                },
+            },
+        ),
+        (
+            "qwen3_vl_moe-a",
+            {
+                "model_type": "qwen3_vl_moe",
+                "text_config": {
+                    "model_type": "qwen3_vl_moe_text",
+                    **qwen_text,
+                    "head_dim": 16,
+                    "num_experts": 6,
+                    "num_experts_per_tok": 2,
+                    "moe_intermediate_size": 24,
+                    "decoder_sparse_step": 1,
+                },
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 3,
+                    "num_heads": 2,
+                    "intermediate_size": 40,
+                    "out_hidden_size": 64,
+                    "num_position_embeddings": 16,
+                    "deepstack_visual_indexes": [0, 1, 2],
+                },
+            },
+        ),
+        (
+            "mllama-a",
+            {
+                "model_type": "mllama",
+                "text_config": {
+                    "vocab_size": 500,
+                    "hidden_size": 64,
+                    "intermediate_size": 96,
+                    "num_hidden_layers": 5,
+                    "num_attention_heads": 4,
+                    "num_key_value_heads": 2,
+                    "cross_attention_layers": [1, 3],
+                    "pad_token_id": 0,
+                },
+                "vision_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 3,
+                    "num_global_layers": 2,
+                    "attention_heads": 4,
+                    "image_size": 56,
+                    "patch_size": 14,
+                    "vision_output_dim": 96,
+                    "intermediate_layers_indices": [0, 2],
+                },
+            },
+        ),
+        (
+            "mllama-ratios",
+            {
+                "model_type": "mllama",
+                "text_config": {
+                    "vocab_size": 300,
+                    "hidden_size": 32,
+                    "intermediate_size": 40,
+                    "num_hidden_layers": 3,
+                    "num_attention_heads": 2,
+                    "num_key_value_heads": 1,
+                    "cross_attention_layers": [0],
+                    "pad_token_id": 0,
+                },
+                "vision_config": {
+                    "hidden_size": 16,
+                    "intermediate_size": 24,
+                    "num_hidden_layers": 2,
+                    "num_global_layers": 1,
+                    "attention_heads": 2,
+                    "image_size": 28,
+                    "patch_size": 14,
+                    "vision_output_dim": 48,
+                    "max_num_tiles": 2,
+                    "supported_aspect_ratios": [[1, 1], [1, 2], [2, 1]],
+                    "intermediate_layers_indices": [0],
+                },
+            },
+        ),
+        (
+            "mistral3-a",
+            {
+                "model_type": "mistral3",
+                "text_config": {
+                    "model_type": "mistral",
+                    "vocab_size": 800,
+                    "hidden_size": 64,
+                    "intermediate_size": 96,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 4,
+                    "num_key_value_heads": 2,
+                    "head_dim": 24,
+                },
+                "vision_config": {
+                    "model_type": "pixtral",
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "patch_size": 8,
+                    "image_size": 64,
+                    "head_dim": 16,
+                },
+            },
+        ),
+        (
+            "mistral3-bias-untied",
+            {
+                "model_type": "mistral3",
+                "multimodal_projector_bias": True,
+                "tie_word_embeddings": False,
+                "spatial_merge_size": 3,
+                "vision_feature_layer": [-1, -2],
+                "text_config": {
+                    "model_type": "ministral3",
+                    "vocab_size": 600,
+                    "hidden_size": 48,
+                    "intermediate_size": 64,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 4,
+                    "num_key_value_heads": 1,
+                    "head_dim": 16,
+                },
+                "vision_config": {
+                    "model_type": "pixtral",
+                    "hidden_size": 32,
+                    "intermediate_size": 40,
+                    "num_hidden_layers": 3,
+                    "num_attention_heads": 2,
+                    "patch_size": 4,
+                    "head_dim": 16,
+                },
+            },
+        ),
+        (
+            "llama4-a",
+            {
+                "model_type": "llama4",
+                "text_config": {
+                    "vocab_size": 700,
+                    "hidden_size": 64,
+                    "intermediate_size": 48,
+                    "intermediate_size_mlp": 96,
+                    "num_hidden_layers": 4,
+                    "num_attention_heads": 4,
+                    "num_key_value_heads": 2,
+                    "head_dim": 16,
+                    "num_local_experts": 4,
+                    "num_experts_per_tok": 1,
+                    "interleave_moe_layer_step": 2,
+                    "attention_chunk_size": 128,
+                },
+                "vision_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "image_size": 56,
+                    "patch_size": 14,
+                    "vision_output_dim": 40,
+                    "projector_input_dim": 40,
+                    "projector_output_dim": 40,
+                    "pixel_shuffle_ratio": 0.5,
+                },
+            },
+        ),
+        (
+            "internvl-a",
+            {
+                "model_type": "internvl",
+                "text_config": {"model_type": "qwen2", **qwen_text},
+                "vision_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "image_size": [56, 56],
+                    "patch_size": [14, 14],
+                },
+            },
+        ),
+        (
+            "internvl-rms-qknorm",
+            {
+                "model_type": "internvl",
+                "tie_word_embeddings": False,
+                "text_config": _llama_text(),
+                "vision_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 40,
+                    "num_hidden_layers": 3,
+                    "num_attention_heads": 2,
+                    "image_size": [42, 56],
+                    "patch_size": [14, 14],
+                    "norm_type": "rms_norm",
+                    "use_qk_norm": True,
+                    "attention_bias": True,
+                    "use_mean_pooling": False,
+                    "use_mask_token": True,
+                },
+            },
+        ),
+        (
+            "smolvlm-a",
+            {
+                "model_type": "smolvlm",
+                "scale_factor": 2,
+                "text_config": _llama_text(),
+                "vision_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "image_size": 64,
+                    "patch_size": 16,
+                },
+            },
+        ),
+        (
+            "idefics3-a",
+            {
+                "model_type": "idefics3",
+                "scale_factor": 3,
+                "text_config": _llama_text(),
+                "vision_config": {
+                    "hidden_size": 24,
+                    "intermediate_size": 40,
+                    "num_hidden_layers": 3,
+                    "num_attention_heads": 2,
+                    "image_size": 42,
+                    "patch_size": 14,
+                },
+            },
+        ),
+        (
+            "glm4v-a",
+            {
+                "model_type": "glm4v",
+                "text_config": {
+                    "vocab_size": 800,
+                    "hidden_size": 64,
+                    "intermediate_size": 96,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 4,
+                    "num_key_value_heads": 2,
+                },
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 2,
+                    "num_heads": 2,
+                    "intermediate_size": 72,
+                    "out_hidden_size": 48,
+                    "image_size": 56,
+                    "patch_size": 14,
+                    "attention_bias": True,
+                },
+            },
+        ),
+        (
+            "glm4v_moe-a",
+            {
+                "model_type": "glm4v_moe",
+                "text_config": {
+                    "vocab_size": 800,
+                    "hidden_size": 64,
+                    "intermediate_size": 96,
+                    "num_hidden_layers": 3,
+                    "num_attention_heads": 4,
+                    "num_key_value_heads": 2,
+                    "head_dim": 16,
+                    "n_routed_experts": 4,
+                    "num_experts_per_tok": 2,
+                    "moe_intermediate_size": 24,
+                    "n_shared_experts": 2,
+                    "first_k_dense_replace": 1,
+                },
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 2,
+                    "num_heads": 2,
+                    "intermediate_size": 40,
+                    "out_hidden_size": 64,
+                    "image_size": 28,
+                    "patch_size": 14,
+                },
+            },
+        ),
+        (
+            "qwen2_audio-a",
+            {
+                "model_type": "qwen2_audio",
+                "text_config": {"model_type": "qwen2", **qwen_text},
+                "audio_config": {
+                    "model_type": "qwen2_audio_encoder",
+                    "d_model": 32,
+                    "encoder_layers": 2,
+                    "encoder_attention_heads": 2,
+                    "encoder_ffn_dim": 48,
+                    "num_mel_bins": 16,
+                    "max_source_positions": 50,
+                },
+            },
+        ),
+        (
+            "whisper-a",
+            {
+                "model_type": "whisper",
+                "vocab_size": 600,
+                "d_model": 32,
+                "encoder_layers": 2,
+                "decoder_layers": 3,
+                "encoder_attention_heads": 2,
+                "decoder_attention_heads": 4,
+                "encoder_ffn_dim": 48,
+                "decoder_ffn_dim": 64,
+                "num_mel_bins": 20,
+                "max_source_positions": 60,
+                "max_target_positions": 40,
+                "pad_token_id": 0,
+            },
+        ),
+        (
+            "whisper-untied",
+            {
+                "model_type": "whisper",
+                "vocab_size": 500,
+                "d_model": 48,
+                "encoder_layers": 1,
+                "decoder_layers": 1,
+                "encoder_attention_heads": 4,
+                "decoder_attention_heads": 4,
+                "encoder_ffn_dim": 64,
+                "decoder_ffn_dim": 40,
+                "num_mel_bins": 8,
+                "max_source_positions": 30,
+                "max_target_positions": 24,
+                "tie_word_embeddings": False,
+                "pad_token_id": 0,
+            },
+        ),
+    ]
+    return out
+
+
+def measure(config: dict[str, Any]) -> dict[str, int]:
+    """transformers' counts for one config (the full conditional-generation class on the meta device)."""
+    import torch
+    import transformers
+    from transformers import AutoConfig
+
+    cfg = AutoConfig.for_model(**config)
+    cls = getattr(transformers, CLASSES[config["model_type"]])
+    with torch.device("meta"):
+        model = cls(cfg)
+    parts = {"vision_params": 0, "audio_params": 0, "projector_params": 0, "language_params": 0, "pos_embed": 0}
+    whisper = config["model_type"] == "whisper"
+    for name, p in model.named_parameters():
+        n = p.numel()
+        if "embed_positions" in name:
+            parts["pos_embed"] += n
+        if any(k in name for k in PROJECTOR_KEYS):
+            parts["projector_params"] += n
+        elif any(k in name for k in VISION_KEYS):
+            parts["vision_params"] += n
+        elif any(k in name for k in AUDIO_KEYS) or (whisper and name.startswith("model.encoder.")):
+            parts["audio_params"] += n
+        else:
+            parts["language_params"] += n
+    total = sum(p.numel() for p in model.parameters())
+    embed = model.get_input_embeddings().weight
+    out = model.get_output_embeddings()
+    lm_head = 0 if out is None or out.weight is embed else out.weight.numel()
+    return {"total": total, "embed": embed.numel(), "lm_head": lm_head, **parts}
+
+
+def llmcalc_counts(config: dict[str, Any], name: str) -> dict[str, int]:
+    sys.path.insert(0, str(ROOT))
+    from llmcalc import count_params, spec_from_hf_config
+
+    c = count_params(spec_from_hf_config(config, source=name))
+    return {
+        "total": c.total_params,
+        "embed": c.embedding_params,
+        "lm_head": c.lm_head_params,
+        "pos_embed": c.positional_params,
+        "vision_params": c.vision_params,
+        "audio_params": c.audio_params,
+        "projector_params": c.projector_params,
+        "language_params": c.language_params,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", type=Path, help="write the measured table (JSON) here")
+    parser.add_argument("--only", help="only configs whose name starts with this")
+    args = parser.parse_args()
+    import transformers
+
+    rows = []
+    failures = 0
+    for name, config in configs():
+        if args.only and not name.startswith(args.only):
+            continue
+        try:
+            measured = measure(config)
+        except Exception as exc:  # noqa: BLE001 - report and go on to the next family
+            print(f"SKIP {name}: transformers could not build it: {exc}")
+            continue
+        rows.append({"name": name, "config": config, "transformers": measured})
+        try:
+            ours = llmcalc_counts(config, name)
+        except Exception as exc:  # noqa: BLE001
+            print(f"FAIL {name}: llmcalc: {exc}")
+            failures += 1
+            continue
+        diff = {k: (ours[k], v) for k, v in measured.items() if ours.get(k) != v}
+        failures += bool(diff)
+        print(f"{'ok  ' if not diff else 'DIFF'} {name} total={measured['total']:,} {diff or ''}")
+    if args.write:
+        payload = {
+            "transformers_version": transformers.__version__,
+            "script": "benchmarks/verify_multimodal_counts.py",
+            "configs": rows,
+        }
+        args.write.write_text(json.dumps(payload, indent=1) + "\n")
+        print(f"wrote {len(rows)} configs to {args.write}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

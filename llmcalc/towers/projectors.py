@@ -1,0 +1,68 @@
+"""Projectors: what maps a tower's features into the language model's width.
+
+Each is the ``multi_modal_projector`` (or ``connector``) module of the checkpoint class in Hugging
+Face transformers 5.24; the file named in each docstring is under ``src/transformers/models/``.
+"""
+
+from __future__ import annotations
+
+from llmcalc.spec import Tower
+from llmcalc.towers.base import linear, norm, tower
+
+
+def _projector(kind: str, parts: list[tuple[str, int]], out: int) -> Tower:
+    return tower("projector", kind, parts, hidden_size=out)
+
+
+def mlp2_projector(vision_dim: int, text_dim: int, *, bias: bool = True, kind: str = "mlp2") -> Tower:
+    """LLaVA's two-layer MLP (Liu et al. 2023, arXiv 2310.03744, section 3.1;
+    ``llava/modeling_llava.py`` ``LlavaMultiModalProjector``): ``Linear(V, T)``, GELU,
+    ``Linear(T, T)``, with biases when ``multimodal_projector_bias`` (default true). ``V`` is the
+    vision width times the number of feature layers read."""
+    return _projector(
+        kind, [("mlp", linear(vision_dim, text_dim, bias=bias) + linear(text_dim, text_dim, bias=bias))], text_dim
+    )
+
+
+def gemma3_projector(vision_dim: int, text_dim: int) -> Tower:
+    """Gemma 3 (``gemma3/modeling_gemma3.py`` ``Gemma3MultiModalProjector``): an RMSNorm of the
+    vision width (``mm_soft_emb_norm``) and a ``V x T`` matrix without bias
+    (``mm_input_projection_weight``); the 4 x 4 average pooling to 256 tokens has no parameters."""
+    return _projector(
+        "gemma3", [("norm", norm(vision_dim, bias=False)), ("projection", vision_dim * text_dim)], text_dim
+    )
+
+
+def mistral3_projector(vision_dim: int, text_dim: int, *, merge: int, feature_layers: int, bias: bool) -> Tower:
+    """Mistral 3 (``mistral3/modeling_mistral3.py`` ``Mistral3MultiModalProjector``): RMSNorm(V),
+    a patch merger ``Linear(V m^2, V)`` without bias, then ``Linear(V F, T)`` and ``Linear(T, T)``
+    with biases when ``multimodal_projector_bias`` (default false)."""
+    v = vision_dim
+    return _projector(
+        "mistral3",
+        [
+            ("norm", norm(v, bias=False)),
+            ("patch_merger", linear(v * merge * merge, v, bias=False)),
+            ("mlp", linear(v * feature_layers, text_dim, bias=bias) + linear(text_dim, text_dim, bias=bias)),
+        ],
+        text_dim,
+    )
+
+
+def internvl_projector(vision_dim: int, text_dim: int, *, downsample_ratio: float) -> Tower:
+    """InternVL (``internvl/modeling_internvl.py`` ``InternVLMultiModalProjector``): pixel shuffle
+    by ``r = downsample_ratio`` (no parameters), LayerNorm(V / r^2), ``Linear(V / r^2, T)``, GELU,
+    ``Linear(T, T)``, all with biases (``int(1 / r)^2`` channels per merged token)."""
+    wide = vision_dim * int(1 / downsample_ratio) ** 2
+    return _projector(
+        "internvl", [("norm", norm(wide)), ("mlp", linear(wide, text_dim) + linear(text_dim, text_dim))], text_dim
+    )
+
+
+def linear_projector(in_dim: int, out_dim: int, *, bias: bool, kind: str) -> Tower:
+    """One linear map ``in -> out``: Mllama (``Linear(vision_output_dim, T)`` with bias,
+    ``mllama/modeling_mllama.py``), Llama 4 (``Linear(vision_output_dim, T)`` without,
+    ``llama4/modeling_llama4.py``), Qwen2-Audio (``Linear(D_audio, T)`` with bias,
+    ``qwen2_audio/modeling_qwen2_audio.py``), Idefics3 / SmolVLM (``connector.modality_projection``,
+    ``Linear(V s^2, T)`` without bias after a pixel shuffle by ``scale_factor`` s)."""
+    return _projector(kind, [("projection", linear(in_dim, out_dim, bias=bias))], out_dim)

@@ -1,0 +1,49 @@
+"""SigLIP vision towers: Gemma 3's encoder and the Idefics3 / SmolVLM vision transformer.
+
+SigLIP (Zhai et al. 2023, arXiv 2303.15343) is a ViT (Dosovitskiy et al. 2021, arXiv 2010.11929,
+section 3.1) trained with a sigmoid loss. Reference: transformers ``models/siglip/modeling_siglip.py``
+(``SiglipVisionTransformer``: ``embeddings``, ``encoder``, ``post_layernorm``, optional ``head``)
+and ``models/idefics3/modeling_idefics3.py`` / ``models/smolvlm/modeling_smolvlm.py``
+(``*VisionTransformer``: the same without the head).
+"""
+
+from __future__ import annotations
+
+from llmcalc.spec import Tower
+from llmcalc.towers.base import conv, encoder_stack, linear, norm, tower, vit_attention, vit_mlp
+
+
+def siglip_vision(
+    *,
+    hidden_size: int,
+    intermediate_size: int,
+    num_layers: int,
+    patch_size: int,
+    image_size: tuple[int, int],
+    num_channels: int = 3,
+    use_head: bool = False,
+    kind: str = "siglip",
+) -> Tower:
+    """A SigLIP vision tower, component by component::
+
+        patch_embedding   Conv2d(C, H, P) with bias           C P^2 H + H
+        position_embedding (img_h / P)(img_w / P) x H
+        per layer         LN, q/k/v/out (bias), LN, fc1/fc2 (bias)   4(H^2 + H) + 2 H I + I + H + 4 H
+        post_layernorm    2 H
+        head (optional)   probe H, in_proj 3H^2 + 3H, out_proj H^2 + H, LN 2H, MLP 2 H I + I + H
+
+    ``use_head`` is ``vision_use_head`` (SigLIP's attention-pooling head; Gemma 3 has none).
+    Excludes nothing: every parameter of ``SiglipVisionTransformer`` is here.
+    """
+    h = hidden_size
+    positions = (image_size[0] // patch_size) * (image_size[1] // patch_size)
+    parts = [
+        ("patch_embedding", conv(num_channels, h, patch_size * patch_size)),
+        ("position_embedding", positions * h),
+        *encoder_stack(num_layers, attention=vit_attention(h), mlp=vit_mlp(h, intermediate_size), norms=2 * norm(h)),
+        ("norms", norm(h)),
+    ]
+    if use_head:
+        head = h + linear(h, 3 * h) + linear(h, h) + norm(h) + vit_mlp(h, intermediate_size)
+        parts.append(("pooling_head", head))
+    return tower("vision", kind, parts, hidden_size=h, num_layers=num_layers)

@@ -1,0 +1,108 @@
+"""Multimodal and speech checkpoints count exactly as transformers does, tower by tower.
+
+tests/data/multimodal_counts.json holds small synthetic variations of every multimodal family
+(towers with and without heads, biases, q/k norms, merge sizes, DeepStack mergers, tied and untied
+heads, flat pre-v5 Qwen-VL configs) with the counts transformers 5.24 gives for the full
+``*ForConditionalGeneration`` class on the meta device; benchmarks/verify_multimodal_counts.py made it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcalc import count_params, spec_from_hf_config
+from llmcalc.errors import SpecError
+from llmcalc.tensors import weight_tensors
+
+TABLE = json.loads((Path(__file__).parent / "data" / "multimodal_counts.json").read_text())
+ROWS: list[dict[str, Any]] = TABLE["configs"]
+FIELDS = (
+    "total",
+    "embed",
+    "lm_head",
+    "pos_embed",
+    "vision_params",
+    "audio_params",
+    "projector_params",
+    "language_params",
+)
+
+
+def _ours(config: dict[str, Any], name: str) -> dict[str, int]:
+    c = count_params(spec_from_hf_config(config, source=name))
+    return {
+        "total": c.total_params,
+        "embed": c.embedding_params,
+        "lm_head": c.lm_head_params,
+        "pos_embed": c.positional_params,
+        "vision_params": c.vision_params,
+        "audio_params": c.audio_params,
+        "projector_params": c.projector_params,
+        "language_params": c.language_params,
+    }
+
+
+def test_table_covers_every_multimodal_family() -> None:
+    """The measured table has at least one variation of each multimodal and speech model_type."""
+    families = {row["config"]["model_type"] for row in ROWS}
+    assert families >= {
+        "gemma3", "llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "mllama",
+        "mistral3", "llama4", "internvl", "smolvlm", "idefics3", "glm4v", "glm4v_moe", "qwen2_audio", "whisper",
+    }  # fmt: skip
+    assert TABLE["transformers_version"].startswith("5.")
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["name"] for row in ROWS])
+def test_variation_counts(row: dict[str, Any]) -> None:
+    """Total, embedding, head, position tables and each tower equal transformers' counts."""
+    assert _ours(row["config"], row["name"]) == {k: row["transformers"][k] for k in FIELDS}
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["name"] for row in ROWS])
+def test_towers_sum_to_their_components(row: dict[str, Any]) -> None:
+    """Each tower's parameters are the sum of its named components, and the breakdown shows them."""
+    spec = spec_from_hf_config(row["config"], source=row["name"])
+    counts = count_params(spec)
+    assert spec.towers
+    for tower in spec.towers:
+        assert tower.params == sum(v for _, v in tower.components) > 0
+    by_role = {"vision": counts.vision_params, "audio": counts.audio_params, "projector": counts.projector_params}
+    for role, value in by_role.items():
+        assert value == sum(t.params for t in spec.towers if t.role == role)
+        assert counts.component({"vision": "vision_tower", "audio": "audio_tower"}.get(role, role)) == value
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["name"] for row in ROWS])
+def test_tensor_list_is_the_language_model(row: dict[str, Any]) -> None:
+    """weight_tensors lists the language model only (llama.cpp keeps towers in an mmproj file)."""
+    spec = spec_from_hf_config(row["config"], source=row["name"])
+    counts = count_params(spec)
+    assert sum(t.n_elements for t in weight_tensors(spec)) == counts.language_params
+
+
+def test_gemma3_shows_fixed_image_tokens() -> None:
+    """Gemma 3's vision tower carries mm_tokens_per_image as its fixed cost per image."""
+    row = next(r for r in ROWS if r["config"]["model_type"] == "gemma3")
+    vision = next(t for t in spec_from_hf_config(row["config"], source="g").towers if t.role == "vision")
+    assert vision.image_tokens is not None
+    assert vision.image_tokens.fixed == row["config"]["mm_tokens_per_image"]
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"model_type": "gemma3"}, "missing required field 'text_config'"),
+        ({"model_type": "qwen3_vl", "text_config": {}, "vision_config": {"depth": "x"}}, "vision_config.depth"),
+        ({"model_type": "llava", "text_config": {}, "vision_config": {"model_type": "dinov2"}}, "dinov2"),
+        ({"model_type": "gemma3", "text_config": [], "vision_config": {}}, "text_config"),
+    ],
+    ids=["no-text-config", "bad-vision-field", "unknown-tower", "text-config-not-mapping"],
+)
+def test_bad_multimodal_configs_name_the_key(config: dict[str, Any], message: str) -> None:
+    """A broken nested config is refused with a message naming the key."""
+    with pytest.raises(SpecError, match=message.replace(".", r"\.")):
+        spec_from_hf_config(config, source="cfg.json")
