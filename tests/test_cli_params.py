@@ -55,7 +55,7 @@ def test_params_compare_all_sorted(runner: CliRunner) -> None:
     """No MODEL compares every preset; --sort total puts the largest first."""
     code, out, _ = _run(runner, "params", "--json", "--sort", "total")
     assert code == 0
-    rows = json.loads(out)
+    rows = json.loads(out)["models"]
     totals = [r["total_params"] for r in rows]
     assert totals == sorted(totals, reverse=True) and len(rows) >= 40
 
@@ -64,7 +64,7 @@ def test_presets_lists_aliases(runner: CliRunner) -> None:
     """`llmcalc presets` lists names, families and aliases."""
     code, out, _ = _run(runner, "presets", "--json")
     assert code == 0
-    mixtral = next(p for p in json.loads(out) if p["name"] == "mixtral-8x7b")
+    mixtral = next(p for p in json.loads(out)["presets"] if p["name"] == "mixtral-8x7b")
     assert "mixtral" in mixtral["aliases"] and mixtral["active_params"] == 12_879_925_248
 
 

@@ -392,7 +392,7 @@ def test_cli_lists_the_catalogue_as_json() -> None:
     """`llmcalc quant --json` lists every format with exact and float bits per weight."""
     result = CliRunner().invoke(cli, ["quant", "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.output)["formats"]
     assert len(data) == len(all_formats())
     q6 = next(d for d in data if d["name"] == "ggml-q6_k")
     assert (q6["bits_per_weight"], q6["bits_per_weight_exact"], q6["kind"]) == (6.5625, "105/16", "uniform")

@@ -27,7 +27,7 @@ def gpus(units: ByteUnits, as_json: bool, gpus_files: tuple[str, ...], width: in
     """
     catalogue = load_catalogue(gpus_files)
     if as_json:
-        click.echo(dumps(list(catalogue.values())))
+        click.echo(dumps(list(catalogue.values()), key="gpus"))
         return
     from llmcalc.render.gpus import gpus_table
     from llmcalc.render.table import emit

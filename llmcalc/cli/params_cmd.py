@@ -42,7 +42,7 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
         rows = [(p, count_params(p.spec)) for p in load_all_presets(extra_dirs=presets_dirs)]
         rows.sort(key=SORT_KEYS[sort])
         if as_json:
-            click.echo(dumps([{"model": p.name, "source": str(p.path), **_fields(c)} for p, c in rows]))
+            click.echo(dumps([{"model": p.name, "source": str(p.path), **_fields(c)} for p, c in rows], key="models"))
             return
         from llmcalc.render.params import compare_table
         from llmcalc.render.table import emit
@@ -132,7 +132,7 @@ def presets(as_json: bool, presets_dirs: tuple[str, ...], width: int | None) -> 
                 "path": str(p.path),
             }
             for p, c in rows
-        ]))
+        ], key="presets"))
         return
     from llmcalc.render.params import presets_table
     from llmcalc.render.table import emit

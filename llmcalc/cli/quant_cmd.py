@@ -8,6 +8,7 @@ from llmcalc.cli.options import json_option, model_argument, presets_dir_option,
 from llmcalc.gguf_source import gguf_options
 from llmcalc.jsonout import dumps, to_jsonable
 from llmcalc.loading import load_model
+from llmcalc.quality import quality_cost
 from llmcalc.quant import all_formats, weights_for_format
 
 #: The model a GGUF mix's bits per weight are shown for when no MODEL is given: the one llama.cpp's own
@@ -36,7 +37,7 @@ def quant(model: str | None, as_json: bool, presets_dirs: tuple[str, ...], width
         reference = load_model(REFERENCE_MODEL).spec
         mixes = {f.name: weights_for_format(reference, f).bits_per_weight for f in formats if f.kind == MIX_KIND}
         if as_json:
-            click.echo(dumps([{**f.as_dict(), **_on_reference(mixes.get(f.name))} for f in formats]))
+            click.echo(dumps([{**f.as_dict(), **_on_reference(mixes.get(f.name))} for f in formats], key="formats"))
         else:
             emit(catalogue_table(formats, reference=(REFERENCE_MODEL, mixes)), width=width)
         return
@@ -53,7 +54,8 @@ def quant(model: str | None, as_json: bool, presets_dirs: tuple[str, ...], width
                     "model": loaded.spec.name,
                     "source": loaded.source,
                     "params": params,
-                    "formats": [{"family": f.family, "kind": f.kind, **to_jsonable(r)} for f, r in rows],
+                    "formats": [{"family": f.family, "kind": f.kind, **to_jsonable(r),
+                                 "quality": to_jsonable(quality_cost(f.name))} for f, r in rows],
                 }
             )
         )

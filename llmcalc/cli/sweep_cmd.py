@@ -47,6 +47,7 @@ def _axis(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @click.option("--kv-dtype", metavar="TYPE", help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.  [default: f16]")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True, help="Output: a table, CSV (bytes as integers) or a JSON array.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the same as --format json).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
               help="Write to FILE (replaced only once the sweep has finished) instead of stdout.")
 @click.option("--max-points", type=click.IntRange(min=1), default=1_000_000, show_default=True,
@@ -58,7 +59,7 @@ def _axis(name: str, metavar: str, help: str) -> Callable[[Any], Any]:
 @width_option
 def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str, ...], batches: tuple[str, ...],
           gpus: tuple[str, ...], grid_file: str | None, engine: str | None, kv_dtype: str | None,
-          output_format: str, output: str | None, max_points: int, yes: bool, units: ByteUnits,
+          output_format: str, as_json: bool, output: str | None, max_points: int, yes: bool, units: ByteUnits,
           presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
     """Memory and fit for every combination of models, formats, contexts, batches and GPU sets.
 
@@ -74,6 +75,10 @@ def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str
     from llmcalc.sweep import sweep as run_sweep
 
     gc.enable()  # off for start-up (llmcalc.console); a sweep can run long, so collect cycles again
+    if as_json:
+        if output_format not in ("table", "json"):
+            raise click.UsageError("--json and --format csv ask for different outputs; give one")
+        output_format = "json"
     axes = {"models": models, "formats": formats, "contexts": _counts(contexts, "--contexts"),
             "batches": _counts(batches, "--batches"), "gpus": gpus}
     grid = _grid(grid_file, {**{k: ",".join(v) for k, v in axes.items() if v}, "kv_dtype": kv_dtype, "engine": engine})

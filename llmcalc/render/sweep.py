@@ -40,14 +40,18 @@ def write_csv(points: Iterable[SweepPoint], out: IO[str]) -> int:
 
 
 def write_json(points: Iterable[SweepPoint], out: IO[str]) -> int:
-    """A JSON array of point objects, one per line, written as the points come; returns the count."""
+    """One JSON document (llmcalc.jsonout.envelope) whose ``points`` array holds one point object per line,
+    written as the points come; returns the count."""
+    from llmcalc.jsonout import envelope
+
+    head = json.dumps(envelope({}))
+    out.write(head[:-1] + (", " if len(head) > 2 else "") + '"points": [')
     n = 0
-    out.write("[")
     for p in points:
         out.write(",\n" if n else "\n")
         out.write(json.dumps(vars(p)))
         n += 1
-    out.write("\n]\n" if n else "]\n")
+    out.write("\n]}\n" if n else "]}\n")
     return n
 
 
@@ -68,10 +72,12 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Renderable
     columns = [Col("Model", "id"), Col("Format", "id"), Col("Engine", "text"), Col("Context", "number"),
                Col("Batch", "number"), Col("GPUs", "id"), Col(f"Total ({unit})", "number"),
                Col(f"Per GPU ({unit})", "number"), Col("Fits", "text"), Col("Needed", "number"),
+               Col("Speed (tok/s)", "number"),
                Col(f"Weights ({unit})", "detail", justify="right"),
                Col(f"KV cache ({unit})", "detail", justify="right")]
     caption = (f"Sizes in {unit_legend(units) if unit in ('GiB', 'GB') else unit}. Total: whole model on one "
-               "device; per GPU: on the GPUs shown. Weights and KV cache exact, the rest estimated.")
+               "device; per GPU: on the GPUs shown. Weights and KV cache exact, the rest estimated. Speed: "
+               "estimated decode tokens/s of one sequence (llmcalc speed).")
     if beyond_any:
         caption += " * beyond the context the model was trained for."
     t = FitTable(columns, caption=caption, hoist=True, hint="`--format csv` or `--json` has every field")
@@ -86,7 +92,9 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Renderable
         star = "*" if getattr(p, "beyond_max_context", False) else ""
         t.add_row(p.model, fmt, p.engine, f"{p.context_tokens:,}{star}", f"{p.batch_size:,}",
                   f"{p.num_gpus}x{p.gpu}" if p.gpu else "-", b(p.total_bytes),
-                  b(p.per_gpu_bytes) if p.gpu else "-", fits, needed, b(p.weights_bytes), b(p.kv_cache_bytes))
+                  b(p.per_gpu_bytes) if p.gpu else "-", fits, needed,
+                  f"~{speed:,.0f}" if (speed := getattr(p, "decode_tokens_per_s", None)) else "-",
+                  b(p.weights_bytes), b(p.kv_cache_bytes))
     return t
 
 
