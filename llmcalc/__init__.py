@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from llmcalc.loading import LoadedModel, load_model
     from llmcalc.params import Component, MoEStats, ParamCounts, count_params
     from llmcalc.spec import MLA, MLP, Attention, LayerGroup, ModelSpec, MoE, Norm, Positional, Stack
+    from llmcalc.train.activations import ActivationEstimate, activation_memory
+    from llmcalc.train.flops import ForwardFlops, TrainingFlops, forward_flops, training_flops
+    from llmcalc.train.lora import TrainableParams, trainable_params
+    from llmcalc.train.memory import ModelStateMemory, Parallelism, model_state_memory
+    from llmcalc.train.plan import TrainPlan, TrainSettings, plan_training
 
 #: Public names and the module each comes from. They are imported on first use (PEP 562), so that
 #: ``llmcalc.cli`` (a subpackage, which imports this file first) starts without loading every importer.
@@ -39,6 +44,11 @@ _LAZY = {
     **dict.fromkeys(("Preset", "load_all_presets", "load_preset"), "llmcalc.importers.presets"),
     **dict.fromkeys(("LoadedModel", "load_model"), "llmcalc.loading"),
     **dict.fromkeys(("Component", "MoEStats", "ParamCounts", "count_params"), "llmcalc.params"),
+    **dict.fromkeys(("TrainPlan", "TrainSettings", "plan_training"), "llmcalc.train.plan"),
+    **dict.fromkeys(("TrainableParams", "trainable_params"), "llmcalc.train.lora"),
+    **dict.fromkeys(("ModelStateMemory", "Parallelism", "model_state_memory"), "llmcalc.train.memory"),
+    **dict.fromkeys(("ActivationEstimate", "activation_memory"), "llmcalc.train.activations"),
+    **dict.fromkeys(("ForwardFlops", "TrainingFlops", "forward_flops", "training_flops"), "llmcalc.train.flops"),
     **dict.fromkeys(("MLA", "MLP", "Attention", "LayerGroup", "ModelSpec", "MoE", "Norm", "Positional", "Stack"),
                     "llmcalc.spec"),
 }
@@ -59,6 +69,20 @@ def __dir__() -> list[str]:
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivationEstimate",
+    "ForwardFlops",
+    "ModelStateMemory",
+    "Parallelism",
+    "TrainPlan",
+    "TrainSettings",
+    "TrainableParams",
+    "TrainingFlops",
+    "activation_memory",
+    "forward_flops",
+    "model_state_memory",
+    "plan_training",
+    "trainable_params",
+    "training_flops",
     "MLA",
     "MLP",
     "SUPPORTED_MODEL_TYPES",

@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "quant": "llmcalc.cli.quant_cmd:quant",
     "speed": "llmcalc.cli.speed_cmd:speed",
     "sweep": "llmcalc.cli.sweep_cmd:sweep",
+    "train": "llmcalc.cli.train_cmd:train",
 }
 
 

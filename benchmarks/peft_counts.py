@@ -1,0 +1,142 @@
+"""Record PEFT's trainable / all parameter counts for every built-in preset (tests/data/peft_counts.json).
+
+Run with the measurement venv (torch, transformers 5.24, peft 0.21), not the project's::
+
+    /work/mvenv/bin/python benchmarks/peft_counts.py [PRESET ...]
+
+Each preset's config (the YAML ``config:`` block, i.e. the official config.json) is built on the
+meta device with transformers (``AutoModelForCausalLM``; ``BertModel`` for BERT, whose pooler
+llmcalc counts; ``T5ForConditionalGeneration``; ``Llama4ForCausalLM`` on Llama 4's text config;
+Kimi K2, whose ``kimi_k2`` type transformers does not ship, as the ``DeepseekV3ForCausalLM`` its
+``architectures`` names), wrapped with ``peft.get_peft_model`` and counted with
+``get_nb_trainable_parameters`` (what ``print_trainable_parameters`` prints). Where a setting names
+one of llmcalc's target sets (``attention``, ``mlp``, ``experts``), PEFT is given the concrete module
+names (``target_modules``) and expert parameters (``target_parameters``) that llmcalc resolves, so a
+wrong module path shows up as a PEFT error or a count mismatch; ``all-linear`` and ``default`` (no
+``target_modules``) are PEFT's own rules. QLoRA is not run here (bitsandbytes needs a GPU to
+quantize); PEFT counts a ``Params4bit`` as 2 x its packed numel, which gives LoRA's figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import peft  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+import yaml  # noqa: E402
+
+from llmcalc.importers.presets import load_all_presets  # noqa: E402
+from llmcalc.train.lora import peft_target_lists, trainable_params  # noqa: E402
+
+OUT = ROOT / "tests" / "data" / "peft_counts.json"
+
+#: (id, llmcalc keyword arguments) run on every preset where they apply.
+SETTINGS: list[tuple[str, dict[str, object]]] = [
+    ("default-r8", {"rank": 8, "targets": ["default"]}),
+    ("qv-r8", {"rank": 8, "targets": ["q_proj", "v_proj"]}),
+    ("all-linear-r16", {"rank": 16, "targets": ["all-linear"]}),
+    ("attention-r8-dora", {"rank": 8, "targets": ["attention"], "dora": True}),
+    ("mlp-r8-bias-all", {"rank": 8, "targets": ["mlp"], "bias": "all"}),
+    ("all-linear-r4-lm_head-lora_only", {"rank": 4, "targets": ["all-linear"], "modules_to_save": ["lm_head"],
+                                          "bias": "lora_only"}),
+    ("attention-experts-r8", {"rank": 8, "targets": ["attention", "experts"]}),
+]
+
+
+def build(config: dict[str, object]) -> torch.nn.Module:
+    cfg_dict = dict(config)
+    if cfg_dict.get("model_type") == "kimi_k2":
+        cfg_dict["model_type"] = "deepseek_v3"
+    model_type = cfg_dict["model_type"]
+    cfg = transformers.AutoConfig.for_model(**cfg_dict)
+    with torch.device("meta"):
+        if model_type == "t5":
+            return transformers.T5ForConditionalGeneration(cfg)
+        if model_type == "bert":
+            return transformers.BertModel(cfg)
+        if model_type == "llama4":
+            return transformers.Llama4ForCausalLM(cfg.text_config)
+        return transformers.AutoModelForCausalLM.from_config(cfg)
+
+
+def applies(spec: object, kwargs: dict[str, object]) -> bool:
+    try:
+        trainable_params(spec, **kwargs)  # type: ignore[arg-type]
+    except ValueError:
+        return False
+    return True
+
+
+def peft_count(config: dict[str, object], spec: object, kwargs: dict[str, object]) -> tuple[int, int, int]:
+    targets = list(kwargs["targets"])  # type: ignore[call-overload]
+    lora: dict[str, object] = {"r": kwargs["rank"], "lora_alpha": 2 * kwargs["rank"],  # type: ignore[operator]
+                               "use_dora": bool(kwargs.get("dora")), "bias": kwargs.get("bias", "none"),
+                               "modules_to_save": kwargs.get("modules_to_save")}
+    if targets == ["default"]:
+        lora["target_modules"] = None
+    elif targets == ["all-linear"]:
+        lora["target_modules"] = "all-linear"
+    elif all(t not in ("attention", "mlp", "experts", "router", "mixer") for t in targets):
+        lora["target_modules"] = targets
+    else:
+        modules, params = peft_target_lists(spec, targets)  # type: ignore[arg-type]
+        lora["target_modules"] = modules
+        if params:
+            lora["target_parameters"] = params
+    model = build(config)
+    base = sum(p.numel() for p in model.parameters())
+    wrapped = peft.get_peft_model(model, peft.LoraConfig(**lora))  # type: ignore[arg-type]
+    trainable, total = wrapped.get_nb_trainable_parameters()
+    return base, trainable, total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("presets", nargs="*")
+    args = parser.parse_args()
+    rows: list[dict[str, object]] = []
+    if args.presets and OUT.exists():
+        rows = [r for r in json.loads(OUT.read_text())["rows"] if r["preset"] not in args.presets]
+    for preset in load_all_presets():
+        if args.presets and preset.name not in args.presets:
+            continue
+        config = yaml.safe_load(Path(preset.path).read_text())["config"]
+        for setting, kwargs in SETTINGS:
+            if not applies(preset.spec, kwargs) or ("experts" in kwargs["targets"] and not preset.spec.is_moe):
+                continue
+            if setting == "qv-r8" and applies(preset.spec, SETTINGS[0][1]):
+                continue  # the family's default already is (or names) its q/v projections
+            start = time.perf_counter()
+            try:
+                base, trainable, total = peft_count(config, preset.spec, kwargs)
+            except Exception as exc:  # noqa: BLE001 - recorded, so a PEFT refusal is visible in the data
+                rows.append({"preset": preset.name, "setting": setting, "settings": kwargs,
+                             "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+                print(preset.name, setting, "ERROR", exc, flush=True)
+                continue
+            rows.append({"preset": preset.name, "setting": setting, "settings": kwargs, "base_params": base,
+                         "trainable_params": trainable, "all_params": total})
+            print(f"{preset.name:24} {setting:34} {trainable:>14,} {total:>18,} "
+                  f"{time.perf_counter() - start:5.1f}s", flush=True)
+    rows.sort(key=lambda r: (str(r["preset"]), str(r["setting"])))
+    OUT.write_text(json.dumps({
+        "command": "/work/mvenv/bin/python benchmarks/peft_counts.py",
+        "versions": {"peft": peft.__version__, "transformers": transformers.__version__,
+                     "torch": torch.__version__},
+        "documented": {"source": "PEFT docs, LoRA quicktour / developer guide: meta-llama/Llama-2-7b-hf, r=8, "
+                                 "target_modules=[q_proj, v_proj]",
+                       "preset": "llama-2-7b", "trainable_params": 4194304, "all_params": 6742609920},
+        "rows": rows,
+    }, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+"""A spec's PyTorch modules as PEFT sees them: names, kinds and shapes, layer by layer.
+
+:func:`module_inventory` expands a :class:`~llmcalc.spec.ModelSpec` into one :class:`Module` per
+weight-bearing leaf that LoRA could wrap (``nn.Linear``, GPT-2 ``Conv1D``, ``nn.Embedding``) and
+one per targetable ``nn.Parameter`` (fused MoE experts, for PEFT's ``target_parameters``), named as
+Hugging Face transformers names them (tables in :mod:`llmcalc.train.names`). Shapes come from the
+spec, the same formulas as :mod:`llmcalc.params`, so the inventory cannot disagree with the count.
+
+Each entry stands for ``count`` consecutive layers (``first_layer`` up to ``first_layer + count -
+1``), indexed group by group as :mod:`llmcalc.tensors` does. A non-attention mixer contributes its
+``linear`` weights (:class:`llmcalc.mixers.base.Weight` with a ``module`` name) at
+``{layers}.{i}.{mixer}.{module}``. A multimodal model's towers are not listed: their module names
+are not in the spec, so their weights count as frozen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, MoE
+from llmcalc.train.names import ModuleNames, family_of
+
+ModuleKind = Literal["linear", "conv1d", "embedding", "param"]
+ModuleRole = Literal["attention", "mixer", "mlp", "shared_experts", "experts", "router", "embedding", "lm_head",
+                     "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Module:
+    """One leaf module (or targetable parameter) in ``count`` layers.
+
+    ``path`` is the full module name with ``{i}`` for the layer index (no ``{i}`` outside the
+    layers). ``in_features``/``out_features`` are the Linear's (for an Embedding: rows and width;
+    for a parameter: its two non-expert dimensions). ``experts`` is the leading expert dimension of
+    a 3-D parameter (1 otherwise). ``bias`` says whether the module has a ``.bias``.
+    """
+
+    path: str
+    kind: ModuleKind
+    role: ModuleRole
+    in_features: int
+    out_features: int
+    bias: bool = False
+    count: int = 1
+    first_layer: int = 0
+    experts: int = 1
+
+    @property
+    def leaf(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def weight_params(self) -> int:
+        """Parameters of one instance's weight (without bias)."""
+        return self.experts * self.in_features * self.out_features
+
+    def names(self) -> list[str]:
+        """The concrete module names of every instance."""
+        if "{i}" not in self.path:
+            return [self.path]
+        return [self.path.replace("{i}", str(self.first_layer + j)) for j in range(self.count)]
+
+
+def _join(*parts: str) -> str:
+    return ".".join(p for p in parts if p)
+
+
+class _Builder:
+    def __init__(self, names: ModuleNames, hidden: int) -> None:
+        self.n = names
+        self.h = hidden
+        self.out: list[Module] = []
+
+    def add(self, path: str, kind: ModuleKind, role: ModuleRole, n_in: int, n_out: int, *, bias: bool = False,
+            count: int = 1, first: int = 0, experts: int = 1) -> None:
+        self.out.append(Module(path, kind, role, n_in, n_out, bias, count, first, experts))
+
+    def linear(self, path: str, role: ModuleRole, n_in: int, n_out: int, *, bias: bool, count: int, first: int) -> None:
+        kind: ModuleKind = "conv1d" if self.n.conv1d else "linear"
+        self.add(path, kind, role, n_in, n_out, bias=bias, count=count, first=first)
+
+    def attention(self, base: str, attn: Attention, prefix: str, count: int, first: int) -> None:
+        h, p, n = self.h, _join(base, prefix), self.n
+        q_dim, o_in = attn.num_heads * attn.head_dim, attn.num_heads * attn.v_head_dim
+        mla = attn.mla
+        if mla is not None:
+            if mla.q_lora_rank is None:
+                self.linear(_join(p, n.q), "attention", h, q_dim, bias=False, count=count, first=first)
+            else:
+                self.linear(_join(p, n.q_a), "attention", h, mla.q_lora_rank, bias=attn.qkv_bias, count=count,
+                            first=first)
+                self.linear(_join(p, n.q_b), "attention", mla.q_lora_rank, q_dim, bias=False, count=count, first=first)
+            self.linear(_join(p, n.kv_a), "attention", h, mla.kv_lora_rank + mla.qk_rope_head_dim,
+                        bias=attn.qkv_bias, count=count, first=first)
+            self.linear(_join(p, n.kv_b), "attention", mla.kv_lora_rank,
+                        attn.num_heads * (mla.qk_nope_head_dim + mla.v_head_dim), bias=False, count=count, first=first)
+        else:
+            k_dim = attn.num_kv_heads * attn.head_dim
+            v_dim = attn.num_kv_heads * attn.v_head_dim
+            if n.qkv:
+                self.linear(_join(p, n.qkv), "attention", h, q_dim + k_dim + v_dim, bias=attn.qkv_bias, count=count,
+                            first=first)
+            else:
+                for leaf, dim in ((n.q, q_dim), (n.k, k_dim), (n.v, v_dim)):
+                    self.linear(_join(p, leaf), "attention", h, dim, bias=attn.qkv_bias, count=count, first=first)
+        self.linear(_join(p, n.o), "attention", o_in, h, bias=attn.o_bias, count=count, first=first)
+
+    def mlp(self, prefix: str, mlp: MLP, role: ModuleRole, count: int, first: int) -> None:
+        h, i, n = self.h, mlp.intermediate_size, self.n
+        if mlp.gated and n.gate_up:
+            self.linear(_join(prefix, n.gate_up), role, h, 2 * i, bias=mlp.bias, count=count, first=first)
+        elif mlp.gated:
+            self.linear(_join(prefix, n.gate), role, h, i, bias=mlp.bias, count=count, first=first)
+            self.linear(_join(prefix, n.up), role, h, i, bias=mlp.bias, count=count, first=first)
+        else:
+            self.linear(_join(prefix, n.plain_up or n.up), role, h, i, bias=mlp.bias, count=count, first=first)
+        self.linear(_join(prefix, n.down), role, i, h, bias=mlp.bias, count=count, first=first)
+
+    def moe(self, base: str, moe: MoE, count: int, first: int) -> None:
+        h, n, e = self.h, self.n, moe.num_experts
+        p = _join(base, n.moe)
+        router = _join(p, n.router)
+        if n.router_kind == "linear":
+            self.add(router, "linear", "router", h, e, bias=moe.router_bias, count=count, first=first)
+        else:  # a bare weight Parameter (and bias): not a module PEFT can wrap
+            self.add(router + ".weight", "param", "router", h, e, bias=moe.router_bias, count=count, first=first)
+        inter = moe.expert.intermediate_size
+        up = (2 if moe.expert.gated else 1) * inter
+        if n.expert_layout == "dbrx2d":  # w1, v1, w2 each (E*I, H) as 2-D Parameters
+            for leaf in ("w1", "v1", "w2"):
+                self.add(_join(p, n.experts, leaf), "param", "experts", e * inter, h, count=count, first=first)
+        else:
+            self.add(_join(p, n.experts, "gate_up_proj" if moe.expert.gated else "up_proj"), "param", "experts",
+                     h, up, count=count, first=first, experts=e)
+            self.add(_join(p, n.experts, "down_proj"), "param", "experts", inter, h, count=count, first=first,
+                     experts=e)
+        if moe.shared_expert is not None:
+            self.mlp(_join(p, n.shared), moe.shared_expert, "shared_experts", count, first)
+            if moe.shared_expert_gate:
+                self.linear(_join(p, n.shared_gate), "shared_experts", h, 1, bias=False, count=count, first=first)
+
+    def layer(self, layers: str, group: LayerGroup, first: int) -> None:
+        base, n, c = f"{layers}.{{i}}", self.n, group.count
+        if group.attention is not None:
+            self.attention(base, group.attention, n.attn, c, first)
+        if group.cross_attention is not None:
+            self.attention(base, group.cross_attention, n.cross_attn or "cross_attn", c, first)
+        if group.mixer is not None:
+            for w in group.mixer.weights(self.h):
+                if w.kind == "linear" and w.module and len(w.shape) == 2:
+                    has_bias = any(b.module == w.module and b.kind == "vector" and b.name.endswith(".bias")
+                                   for b in group.mixer.weights(self.h))
+                    self.add(_join(base, n.mixer, w.module), "linear", "mixer", w.shape[0], w.shape[1],
+                             bias=has_bias, count=c, first=first)
+        mlp_prefix = n.mlp
+        if n.sublayer_mlp:
+            mlp_prefix = _join(f"layer.{1 + (group.cross_attention is not None)}", n.mlp)
+        if group.mlp is not None:
+            self.mlp(_join(base, mlp_prefix), group.mlp, "mlp", c, first)
+        if group.moe is not None:
+            self.moe(base, group.moe, c, first)
+
+
+def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
+    """Every LoRA-wrappable module and targetable expert parameter of ``spec``'s language model.
+
+    Pure: a spec in, a tuple out. Names follow :data:`llmcalc.train.names.FAMILIES` for the spec's
+    ``model_type`` (Llama's names when the type is not listed; :func:`known_names` says which).
+    """
+    names, _ = family_of(spec.model_type)
+    h = spec.hidden_size
+    d_embed = spec.embedding_dim or h
+    b = _Builder(names, h)
+    b.add(names.embed, "embedding", "embedding", spec.vocab_size, d_embed)
+    if names.pos_embed and spec.positional.table_rows:
+        b.add(names.pos_embed, "embedding", "embedding", spec.positional.table_rows, h)
+    if names.type_embed and spec.token_type_vocab_size:
+        b.add(names.type_embed, "embedding", "embedding", spec.token_type_vocab_size, h)
+    if d_embed != h:
+        b.add(names.project_in or "project_in", "linear", "other", d_embed, h)
+        b.add(names.project_out or "project_out", "linear", "other", h, d_embed)
+    for stack in spec.stacks:
+        layers = names.encoder_layers if stack.role == "encoder" and names.encoder_layers else names.layers
+        first = 0
+        for group in stack.groups:
+            b.layer(layers, group, first)
+            first += group.count
+        first_attn = stack.first_attention
+        if stack.relative_attention_buckets and first_attn is not None:
+            b.add(_join(layers, "0", names.attn, "relative_attention_bias"), "embedding", "embedding",
+                  stack.relative_attention_buckets, first_attn.num_heads)
+    if spec.pooler:
+        b.add(names.pooler, "linear", "other", h, h, bias=True)
+    if spec.lm_head != "none" and names.lm_head:
+        b.add(names.lm_head, "linear", "lm_head", d_embed, spec.vocab_size, bias=spec.lm_head_bias)
+    return tuple(b.out)
+
+
+def known_names(spec: ModelSpec) -> bool:
+    """Whether the spec's ``model_type`` has its own module-name table (else Llama's is assumed)."""
+    return family_of(spec.model_type)[1]
+
+
+__all__ = ["Module", "known_names", "module_inventory"]

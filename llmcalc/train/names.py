@@ -1,0 +1,152 @@
+"""PyTorch module names of each model family, as Hugging Face transformers 5.24 builds them.
+
+PEFT matches ``target_modules`` against these names (``peft/tuners/tuners_utils.py``,
+``check_target_module_exists``: a module whose full name equals a target or ends in ``.target``),
+so LoRA counts need them. This file is data only: one :class:`ModuleNames` per family, read by
+:mod:`llmcalc.train.modules`. Paths are relative: ``layers`` is the prefix of the layer list (the
+layer index follows it), the other entries are paths inside one layer (``""`` parts are dropped).
+
+Checked against ``model.named_modules()`` of the meta-device models built from every preset's
+config (``benchmarks/peft_counts.py``). MoE experts: transformers 5.x stores a layer's routed
+experts as fused 3-D ``nn.Parameter`` s (``experts.gate_up_proj`` ``(E, 2I, H)`` and
+``experts.down_proj``), not ``nn.Linear`` modules, so PEFT's ``target_modules`` (and
+``all-linear``) never reach them; PEFT 0.17+ reaches them with ``target_parameters``
+(``lora.ParamWrapper``). Routers are a bare weight ``Parameter`` in most families (not Linear,
+so not in ``all-linear``) but an ``nn.Linear`` in Llama 4 and DBRX.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ExpertLayout = Literal["fused3d", "dbrx2d"]
+RouterKind = Literal["param", "linear"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleNames:
+    """Where one family keeps each weight; defaults are Llama's (``modeling_llama.py``)."""
+
+    embed: str = "model.embed_tokens"
+    pos_embed: str = ""
+    type_embed: str = ""
+    layers: str = "model.layers"
+    encoder_layers: str = ""
+    attn: str = "self_attn"
+    q: str = "q_proj"
+    k: str = "k_proj"
+    v: str = "v_proj"
+    o: str = "o_proj"
+    #: the fused q/k/v projection when the family has one (GPT-2 ``c_attn``, NeoX ``query_key_value``)
+    qkv: str = ""
+    #: GPT-2's ``Conv1D`` (weight stored ``(in, out)``); PEFT wraps it like a Linear
+    conv1d: bool = False
+    cross_attn: str = ""
+    #: T5: the MLP sits in ``layer.1`` (encoder) or ``layer.2`` (decoder, after cross-attention)
+    sublayer_mlp: bool = False
+    mlp: str = "mlp"
+    gate: str = "gate_proj"
+    up: str = "up_proj"
+    down: str = "down_proj"
+    #: fused gate+up projection (Phi-3 ``gate_up_proj``)
+    gate_up: str = ""
+    #: the up projection's name when the MLP is not gated, where it differs (T5 ``wi``)
+    plain_up: str = ""
+    #: the MoE block's prefix inside a layer and its parts
+    moe: str = "mlp"
+    router: str = "gate"
+    router_kind: RouterKind = "param"
+    experts: str = "experts"
+    expert_layout: ExpertLayout = "fused3d"
+    shared: str = "shared_experts"
+    shared_gate: str = "shared_expert_gate"
+    #: MLA (DeepSeek-V2/V3, ``modeling_deepseek_v3.py``)
+    q_a: str = "q_a_proj"
+    q_b: str = "q_b_proj"
+    kv_a: str = "kv_a_proj_with_mqa"
+    kv_b: str = "kv_b_proj"
+    #: a non-attention token mixer's attribute in a layer (Mamba's ``mixer``)
+    mixer: str = "mixer"
+    lm_head: str = "lm_head"
+    pooler: str = "pooler.dense"
+    project_in: str = ""
+    project_out: str = ""
+
+
+LLAMA = ModuleNames()
+FAMILIES: dict[str, ModuleNames] = {
+    "llama": LLAMA,
+    "phi3": ModuleNames(qkv="qkv_proj", gate_up="gate_up_proj"),
+    "starcoder2": ModuleNames(up="c_fc", down="c_proj"),
+    "phi": ModuleNames(o="dense", up="fc1", down="fc2"),
+    "gpt2": ModuleNames(embed="transformer.wte", pos_embed="transformer.wpe", layers="transformer.h", attn="attn",
+                        qkv="c_attn", o="c_proj", up="c_fc", down="c_proj", conv1d=True),
+    "gpt_bigcode": ModuleNames(embed="transformer.wte", pos_embed="transformer.wpe", layers="transformer.h",
+                               attn="attn", qkv="c_attn", o="c_proj", up="c_fc", down="c_proj"),
+    "gpt_neox": ModuleNames(embed="gpt_neox.embed_in", layers="gpt_neox.layers", attn="attention",
+                            qkv="query_key_value", o="dense", up="dense_h_to_4h", down="dense_4h_to_h"),
+    "bloom": ModuleNames(embed="transformer.word_embeddings", layers="transformer.h", attn="self_attention",
+                         qkv="query_key_value", o="dense", up="dense_h_to_4h", down="dense_4h_to_h"),
+    "falcon": ModuleNames(embed="transformer.word_embeddings", layers="transformer.h", attn="self_attention",
+                          qkv="query_key_value", o="dense", up="dense_h_to_4h", down="dense_4h_to_h"),
+    "gptj": ModuleNames(embed="transformer.wte", layers="transformer.h", attn="attn", o="out_proj",
+                        up="fc_in", down="fc_out"),
+    "opt": ModuleNames(embed="model.decoder.embed_tokens", pos_embed="model.decoder.embed_positions",
+                       layers="model.decoder.layers", o="out_proj", mlp="", up="fc1", down="fc2",
+                       project_in="model.decoder.project_in", project_out="model.decoder.project_out"),
+    "bert": ModuleNames(embed="embeddings.word_embeddings", pos_embed="embeddings.position_embeddings",
+                        type_embed="embeddings.token_type_embeddings", layers="encoder.layer",
+                        encoder_layers="encoder.layer", attn="attention", q="self.query", k="self.key",
+                        v="self.value", o="output.dense", mlp="", up="intermediate.dense", down="output.dense",
+                        lm_head=""),
+    "t5": ModuleNames(embed="shared", layers="decoder.block", encoder_layers="encoder.block",
+                      attn="layer.0.SelfAttention", q="q", k="k", v="v", o="o", sublayer_mlp=True,
+                      cross_attn="layer.1.EncDecAttention", mlp="DenseReluDense", gate="wi_0", up="wi_1",
+                      plain_up="wi", down="wo"),
+    "dbrx": ModuleNames(embed="transformer.wte", layers="transformer.blocks", attn="norm_attn_norm.attn",
+                        qkv="Wqkv", o="out_proj", moe="ffn", router="router.layer", router_kind="linear",
+                        experts="experts.mlp", expert_layout="dbrx2d"),
+    "llama4": ModuleNames(mlp="feed_forward", moe="feed_forward", router="router", router_kind="linear",
+                          shared="shared_expert"),
+    "gpt_oss": ModuleNames(router="router"),
+    "qwen2_moe": ModuleNames(shared="shared_expert"),
+}
+
+#: model_type -> family (model types not listed use Llama's names, and say so).
+MODEL_TYPE_FAMILY: dict[str, str] = {
+    "phi3": "phi3", "phimoe": "llama", "starcoder2": "starcoder2", "phi": "phi", "gpt2": "gpt2",
+    "gpt_bigcode": "gpt_bigcode", "gpt_neox": "gpt_neox", "bloom": "bloom", "falcon": "falcon", "gptj": "gptj",
+    "opt": "opt", "bert": "bert", "t5": "t5", "mt5": "t5", "dbrx": "dbrx", "llama4": "llama4",
+    "llama4_text": "llama4", "gpt_oss": "gpt_oss", "qwen2_moe": "qwen2_moe",
+    **dict.fromkeys(
+        ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
+         "cohere", "cohere2", "granite", "granitemoe", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
+         "deepseek_v2", "deepseek_v3", "kimi_k2", "smollm3", "exaone4", "ministral", "ministral3",
+         "mistral3"),
+        "llama"),
+}
+
+#: PEFT's default targets when ``target_modules`` is not given
+#: (``peft/utils/constants.py``, ``TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING``, PEFT 0.21).
+PEFT_DEFAULT_TARGETS: dict[str, tuple[str, ...]] = {
+    "t5": ("q", "v"), "mt5": ("q", "v"), "gpt2": ("c_attn",), "bloom": ("query_key_value",),
+    "opt": ("q_proj", "v_proj"), "gptj": ("q_proj", "v_proj"), "gpt_neox": ("query_key_value",),
+    "bert": ("query", "value"), "llama": ("q_proj", "v_proj"), "llama4": ("q_proj", "v_proj"),
+    "gpt_bigcode": ("c_attn",), "mpt": ("Wqkv",), "falcon": ("query_key_value",), "codegen": ("qkv_proj",),
+    "mistral": ("q_proj", "v_proj"), "mixtral": ("q_proj", "v_proj"), "stablelm": ("q_proj", "v_proj"),
+    "phi": ("q_proj", "v_proj", "fc1", "fc2"), "gemma": ("q_proj", "v_proj"), "gemma2": ("q_proj", "v_proj"),
+    "gemma3_text": ("q_proj", "v_proj"), "qwen2": ("q_proj", "v_proj"), "qwen3": ("q_proj", "v_proj"),
+    "nemotron_h": ("q_proj", "k_proj", "v_proj", "o_proj"),
+}
+
+
+def family_of(model_type: str) -> tuple[ModuleNames, bool]:
+    """The module names for ``model_type`` and whether they are known (``False``: Llama's assumed)."""
+    family = MODEL_TYPE_FAMILY.get(model_type)
+    if family is None:
+        return LLAMA, False
+    return FAMILIES[family], True
+
+
+__all__ = ["FAMILIES", "MODEL_TYPE_FAMILY", "PEFT_DEFAULT_TARGETS", "ModuleNames", "family_of"]
