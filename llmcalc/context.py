@@ -38,6 +38,7 @@ from llmcalc.kvcache import kv_bytes_per_token, kv_cache, normalise_engine, norm
 from llmcalc.memory import EngineSettings, engine_settings, estimate_memory
 from llmcalc.params import count_params, positional_params, token_embedding_params
 from llmcalc.spec import ModelSpec
+from llmcalc.state import state_bytes
 
 if TYPE_CHECKING:
     from llmcalc.gpus import GPU
@@ -109,6 +110,8 @@ class ContextInfo:
     dtype: str | None
     dtype_bytes: int
     dtype_assumed: bool
+    #: conv + SSM / recurrent state of one sequence (llmcalc.state): constant in context
+    state_bytes_per_sequence: int = 0
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ class MemoryPoint:
     per_gpu_total_bytes: int | None
     fits: bool | None
     beyond_max_context: bool
+    #: recurrent (conv + SSM) state of state-space / linear-attention layers: the same at every context
+    state_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -262,6 +267,7 @@ def context_info(
         dtype=spec.torch_dtype,
         dtype_bytes=dtype_bytes,
         dtype_assumed=assumed,
+        state_bytes_per_sequence=state_bytes(spec, engine=engine, kv_dtype=kv_dtype).bytes_per_sequence,
     )
 
 
@@ -357,6 +363,7 @@ def memory_curve(
             per_gpu_total_bytes=fit.per_gpu.total_bytes if fit else None,
             fits=fit.fits if fit else None,
             beyond_max_context=bool(spec.max_context and ctx > spec.max_context),
+            state_bytes=est.state_bytes,
         ))
     return tuple(points)
 

@@ -87,7 +87,7 @@ def normalise_engine(name: str) -> str:
 
 def caches_latent(attn: Attention, engine: str) -> bool:
     """True when the engine caches MLA's compressed latent instead of expanded K and V."""
-    return attn.mla is not None and engine in ("vllm", "llama.cpp")
+    return attn.mla is not None and (engine in ("vllm", "llama.cpp") or attn.mla.hf_caches_latent)
 
 
 def kv_values_per_token(attn: Attention, *, engine: str) -> int:

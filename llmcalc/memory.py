@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from llmcalc.errors import UsageError
 from llmcalc.kvcache import EngineCache, KVCacheEstimate, kv_cache, normalise_engine, normalise_kv_dtype
 from llmcalc.spec import LayerGroup, ModelSpec
+from llmcalc.state import StateEstimate, state_bytes
 from llmcalc.units import MIB
 
 #: Bytes of cuBLAS workspace and similar allocations vLLM makes after its baseline, per GPU, when
@@ -423,6 +424,10 @@ class MemoryEstimate:
     #: the KV cache at its peak: transformers' sliding-window layers right after prefill hold the whole
     #: prompt (``kv_cache_bytes`` is the window-capped steady state); equal elsewhere
     kv_cache_peak_bytes: int = 0
+    #: conv + SSM / recurrent state of state-space and linear-attention layers (exact, constant in
+    #: context; :mod:`llmcalc.state`), counted in ``total_bytes`` and ``exact_bytes``
+    state_bytes: int = 0
+    state: StateEstimate | None = None
 
 
 def estimate_memory(
@@ -446,7 +451,8 @@ def estimate_memory(
     kv = kv_cache(spec, context_tokens=context_tokens, batch_size=batch_size, kv_dtype=kv_dtype,
                   engine=settings.engine, encoder_tokens=encoder_tokens, cache=settings.cache)
     act = activation_estimate(spec, context_tokens=context_tokens, batch_size=batch_size, settings=settings)
-    tensors = weights.total_bytes + kv.total_bytes + act.total_bytes
+    state = state_bytes(spec, batch_size=batch_size, engine=settings.engine, kv_dtype=kv_dtype)
+    tensors = weights.total_bytes + kv.total_bytes + state.total_bytes + act.total_bytes
     rounding = allocator_rounding(spec, weights.bits_per_weight) if settings.engine == "hf" else 0
     over = overhead_estimate(settings, tensor_bytes=tensors, allocator_rounding_bytes=rounding)
     notes = list(weights.notes)
@@ -469,7 +475,10 @@ def estimate_memory(
             f"{kv.total_bytes:,} (the peak is counted, in activations)"
         )
     outside_low, outside_high = outside_budget_range(settings)
-    exact = weights.total_bytes + kv.total_bytes
+    if state.state_layers:
+        notes.append(f"{state.state_layers} state-space / linear-attention layers keep {state.bytes_per_sequence:,} "
+                     "bytes of state per sequence, whatever the context (recurrent state line)")
+    exact = weights.total_bytes + kv.total_bytes + state.total_bytes
     estimated = act.total_bytes + over.total_bytes
     return MemoryEstimate(
         model=spec.name,
@@ -502,4 +511,6 @@ def estimate_memory(
         outside_budget_bytes_low=outside_low,
         outside_budget_bytes_high=outside_high,
         kv_cache_peak_bytes=kv.total_bytes + act.prefill_kv_bytes,
+        state_bytes=state.total_bytes,
+        state=state,
     )

@@ -54,6 +54,6 @@ class RGLRU:
 
     def state(self) -> tuple[StateTensor, ...]:
         return (
-            StateTensor("conv", self.lru_width * (self.d_conv - 1), "model", conv_width=self.d_conv - 1),
+            StateTensor("conv", self.lru_width * (self.d_conv - 1), "model", conv_width=self.d_conv),
             StateTensor("recurrent", self.lru_width, "fp32"),
         )

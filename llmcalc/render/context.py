@@ -15,6 +15,8 @@ from llmcalc.units import ByteUnits, byte_unit, format_bytes
 #: Bar glyphs and styles: weights, KV cache, activations + overhead (estimated).
 WEIGHTS_GLYPH, KV_GLYPH, OTHER_GLYPH = "█", "▒", "░"
 WEIGHTS_STYLE, KV_STYLE, OTHER_STYLE = "blue", "magenta", "dim"
+#: Recurrent (conv + SSM) state of state-space layers: a fixed-width segment after the weights.
+STATE_GLYPH, STATE_STYLE = "▓", "cyan"
 
 
 def info_table(info: ContextInfo, *, units: ByteUnits) -> FitTable:
@@ -44,6 +46,10 @@ def info_table(info: ContextInfo, *, units: ByteUnits) -> FitTable:
     per_token = info.kv_cache_bytes_per_token
     t.add_row("KV cache per token", f"{per_token:,} B ({format_small_bytes(per_token, units)}) at {info.kv_dtype}, "
                                     f"engine {info.engine}, before window caps")
+    if info.state_bytes_per_sequence:
+        t.add_row("Recurrent state", f"{info.state_bytes_per_sequence:,} B "
+                  f"({format_small_bytes(info.state_bytes_per_sequence, units)}) per sequence, "
+                  "the same at every context (conv + SSM / linear-attention state)")
     return t
 
 
@@ -80,7 +86,9 @@ def curve_table(report: ContextReport, *, units: ByteUnits) -> FitTable:
               if report.usable_bytes_per_gpu is not None else "")
     if report.gpu:
         title += f"; fit on {report.num_gpus} x {report.gpu}"
-    names = ["Context", "Weights", "KV cache", "Activations ~", "Overhead ~", "Total"]
+    state = any(p.state_bytes for p in report.series)
+    names = ["Context", "Weights", "KV cache", *(["Recurrent state"] if state else []), "Activations ~",
+             "Overhead ~", "Total"]
     if report.gpu:
         names += ["Per GPU", "Fits"]
     t = FitTable([Col(n, "number") for n in names], title=title,
@@ -92,7 +100,8 @@ def curve_table(report: ContextReport, *, units: ByteUnits) -> FitTable:
 
     for p in report.series:
         cells = [f"{p.context_tokens:,}{'*' if p.beyond_max_context else ''}", b(p.weights_bytes),
-                 b(p.kv_cache_bytes), b(p.activation_bytes), b(p.overhead_bytes), b(p.total_bytes)]
+                 b(p.kv_cache_bytes), *([b(p.state_bytes)] if state else []), b(p.activation_bytes),
+                 b(p.overhead_bytes), b(p.total_bytes)]
         if report.gpu:
             cells += [b(p.per_gpu_total_bytes or 0), "yes" if p.fits else "no"]
         t.add_row(*cells)
@@ -132,6 +141,8 @@ class MemoryChart:
             f"Memory ({unit}) against context: ",
             (WEIGHTS_GLYPH, WEIGHTS_STYLE), " weights  ", (KV_GLYPH, KV_STYLE), " KV cache  ",
             (OTHER_GLYPH, OTHER_STYLE), " activations + overhead (estimated)",
+            *(("  ", (STATE_GLYPH, STATE_STYLE), " recurrent state (constant)")
+              if any(p.state_bytes for p in self.series) else ()),
         )
         if not self.series:
             return
@@ -151,11 +162,13 @@ class MemoryChart:
 
         for p, label, total, marker in zip(self.series, labels, totals, markers, strict=True):
             w_end = cells(p.weights_bytes)
-            kv_end = cells(p.weights_bytes + p.kv_cache_bytes)
+            s_end = cells(p.weights_bytes + p.state_bytes)
+            kv_end = cells(p.weights_bytes + p.state_bytes + p.kv_cache_bytes)
             end = cells(p.total_bytes)
             line = Text(f"{label:>{lw}} |", no_wrap=True, overflow="crop")
             line.append(WEIGHTS_GLYPH * w_end, WEIGHTS_STYLE)
-            line.append(KV_GLYPH * (kv_end - w_end), KV_STYLE)
+            line.append(STATE_GLYPH * (s_end - w_end), STATE_STYLE)
+            line.append(KV_GLYPH * (kv_end - s_end), KV_STYLE)
             line.append(OTHER_GLYPH * (end - kv_end), OTHER_STYLE)
             line.append(" " * (width - end) + f"| {total:>{tw}}")
             if marker:

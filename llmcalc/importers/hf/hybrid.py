@@ -75,7 +75,9 @@ def jamba(f: Fields, name: str, mt: str) -> ModelSpec:
         )
 
     return decoder_spec(f, name=name, model_type=mt, hidden=hidden, vocab=f.integer("vocab_size", default=65536),
-                        n_layers=n, make_layer=layer, positional=Positional("none"), norm=Norm("rmsnorm"),
+                        n_layers=n, make_layer=layer, norm=Norm("rmsnorm"),
+                        positional=Positional("none", max_position_embeddings=f.integer("max_position_embeddings",
+                                                                                        default=262144)),
                         tie_default=False)
 
 

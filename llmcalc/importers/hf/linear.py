@@ -104,7 +104,7 @@ def kimi_linear(f: Fields, name: str, mt: str) -> ModelSpec:
     q_lora = f.opt_int("q_lora_rank")
     bias = f.boolean("attention_bias", default=False)
     mla = MLA(kv_lora_rank=f.integer("kv_lora_rank", default=512), qk_nope_head_dim=nope, qk_rope_head_dim=rope_dim,
-              v_head_dim=v_dim, q_lora_rank=q_lora)
+              v_head_dim=v_dim, q_lora_rank=q_lora, hf_caches_latent=True)
     attn = Attention(heads, heads, nope + rope_dim, v_dim, qkv_bias=bias, o_bias=bias, mla=mla)
     dense = MLP(f.integer("intermediate_size", default=9216))
     moe_inter = f.integer("moe_intermediate_size", default=1024)
