@@ -242,8 +242,12 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
     The KV cache is :func:`llmcalc.kvcache.kv_cache`'s sum, ``count x values per token x cached
     tokens`` over the decoder's layer groups (plus cross-attention over ``context`` encoder tokens),
     times the batch and the bytes per value, rounded up once per part; activations are
-    :func:`llmcalc.memory.activation_estimate` itself.
+    :func:`llmcalc.memory.activation_estimate` itself. The recurrent state of state-space and
+    linear-attention layers (:func:`llmcalc.state.state_bytes`, constant in context) is added to the
+    KV figure, so a point's ``kv_cache_bytes`` is all the per-sequence cache the engine holds.
     """
+    from llmcalc.state import state_bytes
+
     engine = settings.engine
     stack = spec.decoder
     groups: list[tuple[int, int | None, bool]] = []  # (layers x values per token, sliding window, latent)
@@ -268,6 +272,7 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
         row = []
         for batch in grid.batches:
             kv = -(-self_values * batch * num // den) + -(-cross_values * batch * num // den)
+            kv += state_bytes(spec, batch_size=batch, engine=engine, kv_dtype=grid.kv_dtype).total_bytes
             act = activation_estimate(spec, context_tokens=ctx, batch_size=batch, settings=settings).total_bytes
             row.append((kv, act, [me.kv_share(kv, n) for n in TP_SIZES]))
         me.table.append(row)
