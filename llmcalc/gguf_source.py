@@ -43,7 +43,7 @@ def stored_output_head(loaded: LoadedModel) -> bool:
 def gguf_options(loaded: LoadedModel) -> GGUFOptions:
     """``stored_output_head`` and ``tokenizer`` for ``loaded`` (reads a tokenizer.json when one is beside it)."""
     tokenizer = None
-    if loaded.kind in ("config", "safetensors"):
+    if loaded.kind in ("config", "safetensors", "hf-cache"):
         from llmcalc.importers.tokenizer_json import tokenizer_beside
 
         tokenizer = tokenizer_beside(loaded.source, vocab_size=loaded.spec.vocab_size)

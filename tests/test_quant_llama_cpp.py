@@ -139,3 +139,48 @@ def test_new_ggml_block_sizes(name: str, elements: int, nbytes: int) -> None:
     """The newer block types (gguf-py/gguf/constants.py GGML_QUANT_SIZES: NVFP4 (64, 4 + 32), Q1_0 (128, 2 + 16),
     Q2_0 (64, 2 + 16))."""
     assert (GGML_TYPES[name].block_elements, GGML_TYPES[name].block_bytes) == (elements, nbytes)
+
+
+#: Issue 10's review of published GGUF files against llmcalc 6fb38d6 (q/k/v priced apart, heads tied
+#: as configured): the old tensor-data prediction and how far below the published file it was,
+#: as (published - predicted) / published. The implied published size is predicted / (1 - low).
+REVIEWED_LOW = {
+    ("gpt-neox-20b", "q3_k_m"): (10_336_419_840, 0.043),
+    ("qwen3-0.6b", "q5_k_s"): (430_664_704, 0.21),
+}
+
+
+@pytest.mark.parametrize(("name", "fmt"), sorted(REVIEWED_LOW))
+def test_reviewed_files_now_agree(name: str, fmt: str) -> None:
+    """file_bytes lands within the rounding of the published size issue 10 implies (old prediction / (1 - low),
+    the low figure given to 2 significant figures): fused attn_qkv for NeoX, the stored head for Qwen3-0.6B."""
+    old, low = REVIEWED_LOW[(name, fmt)]
+    half_step = 0.0005 if low < 0.1 else 0.005
+    lo, hi = old / (1 - (low - half_step)), old / (1 - (low + half_step))
+    p = llmcalc.load_preset(name)
+    result = weights_for_format(p.spec, fmt, stored_output_head=p.stored_output_head)
+    assert result.file_bytes is not None and lo <= result.file_bytes <= hi
+
+
+@pytest.mark.xfail(strict=True, reason="today's attn_v rules put half the attn_qkv layers in Q6_K: 0.4% above "
+                   "the file issue 10 reviewed (12,724,482,048 bytes predicted, 2.9% low), likely made with the "
+                   "older attn_qkv rule (Q5_K everywhere), which is 0.3% above too: not understood")
+def test_gpt_neox_20b_q4_k_m_reviewed_file() -> None:
+    """gpt-neox-20b Q4_K_M: the published size issue 10 implies (old prediction / (1 - 0.029)), within 0.1%."""
+    result = weights_for_format(preset("gpt-neox-20b"), "q4_k_m")
+    implied = 12_724_482_048 / (1 - 0.029)
+    assert result.file_bytes is not None and abs(result.file_bytes / implied - 1) < 0.001
+
+
+def test_model_files_decide_a_stored_head() -> None:
+    """Safetensors headers with one embedding table more than a tied config's count mean a stored lm_head."""
+    from llmcalc.gguf_source import stored_output_head
+    from llmcalc.loading import LoadedModel
+
+    spec = preset("qwen2-0.5b")
+    total = count_params(spec).total_params
+    head = spec.vocab_size * spec.hidden_size
+    stored = LoadedModel(spec=spec, source="x", kind="safetensors", counted_params=total + head)
+    assert stored_output_head(stored)
+    assert not stored_output_head(LoadedModel(spec=spec, source="x", kind="safetensors", counted_params=total))
+    assert not stored_output_head(LoadedModel(spec=spec, source="x", kind="config"))
