@@ -448,3 +448,48 @@ def speed_for(
                           hw=hardware(gpu, num_gpus), engine=engine, backend=backend or default_backend(gpu),
                           context_tokens=context_tokens, prompt_tokens=prompt_tokens, gen_tokens=gen_tokens,
                           concurrency=concurrency, offloaded_bytes=offloaded_bytes)
+
+
+def decode_tps_or_none(spec: ModelSpec, *, weights_bytes: int, weights_params: int, fmt: str, gpu: GPU,
+                       num_gpus: int, engine: str, context_tokens: int, batch_size: int = 1,
+                       kv_dtype: str = "f16") -> float | None:
+    """Single-sequence decode tokens/s at ``context_tokens`` (the ``memory`` Speed row), or None when the
+    GPU has no bandwidth figure or no constants exist for the engine on the GPU's backend."""
+    c = load_constants()
+    key = f"{engine}/{default_backend(gpu)}"
+    if not gpu.memory_bandwidth_bytes_s or key not in c.profiles:
+        return None
+    work = model_work(spec, kv_dtype=kv_dtype, engine=engine)
+    est = estimate_speed(work, weights_bytes=weights_bytes, weights_params=weights_params, fmt=fmt,
+                         hw=hardware(gpu, num_gpus, c), engine=engine, backend=default_backend(gpu),
+                         context_tokens=context_tokens, prompt_tokens=0, gen_tokens=1, concurrency=batch_size,
+                         constants=c)
+    return est.decode_tokens_per_s
+
+
+def decode_coefficients(work: ModelWork, *, bytes_per_param: float, fmt: str, gpu: GPU, count: int, engine: str,
+                        batch_size: int) -> tuple[float, float, float, float, float] | None:
+    """``(a_mem, k_mem, a_cmp, k_cmp, over)`` with a decode step of ``t = max(a_mem + k_mem x ctx,
+    a_cmp + k_cmp x ctx) + over`` seconds: :func:`estimate_speed`'s decode step, factored so that a
+    sweep evaluates it per point in a few operations. None when the GPU or engine lacks the figures."""
+    c = load_constants()
+    key = f"{engine}/{default_backend(gpu)}"
+    if not gpu.memory_bandwidth_bytes_s or key not in c.profiles:
+        return None
+    prof = c.profiles[key]
+    tp = count if engine != "llama.cpp" else 1
+    f_bw = c.format_bw_factor.get(format_class(fmt), c.format_bw_factor["other"])
+    bw = prof.effective_bandwidth(gpu.memory_bandwidth_bytes_s) * f_bw * tp
+    b = batch_size
+    a_mem = (int(work.touched_params(b) * bytes_per_param) + b * work.state_bytes) / bw
+    k_mem = b * work.kv_bytes_per_token / bw
+    flops = gpu.dense_16bit_flops
+    if flops:
+        p = flops * prof.decode_flops_efficiency * tp
+        a_cmp, k_cmp = b * 2 * work.active_flop_params / p, b * 4 * work.attention_width_layers / p
+    else:
+        a_cmp = k_cmp = 0.0
+    over = work.layers * prof.layer_overhead_s + (count - 1) * prof.gpu_hop_s
+    if tp > 1:
+        over += 2 * work.layers * prof.allreduce_s
+    return a_mem, k_mem, a_cmp, k_cmp, over

@@ -369,7 +369,7 @@ def test_cli_json_is_the_gpu_dataclasses(tmp_path: Path) -> None:
     """--json prints a list of GPU objects with exact integers, user entries included."""
     code, out, _ = run("gpus", "--json", "--gpus-file", str(write(tmp_path, MY_CARD)))
     assert code == 0
-    data = json.loads(out)
+    data = json.loads(out)["gpus"]
     by_name = {d["name"]: d for d in data}
     assert by_name["h100-sxm"]["memory_bytes"] == 80 * GIB
     assert by_name["h100-sxm"]["aliases"][0] == "h100"
@@ -389,3 +389,14 @@ def test_cli_missing_gpus_file_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run("gpus", "--gpus-file", str(tmp_path / "nope.yaml"))
     assert code == 2
     assert "does not exist" in err
+
+
+@pytest.mark.parametrize("name", ["h100-sxm", "rtx-4090", "m4-max-128gb", "a40"])
+def test_gpus_json_and_memory_fit_agree_on_usable_memory(name: str) -> None:
+    """`gpus --json` usable_memory_bytes is the figure `memory --gpu` judges fits against (engine hf, share 1)."""
+    code, out, _ = run("gpus", "--json")
+    assert code == 0
+    usable = {d["name"]: d["usable_memory_bytes"] for d in json.loads(out)["gpus"]}[name]
+    code, out, _ = run("memory", "llama-3.2-1b", "--gpu", name, "--engine", "hf", "--json")
+    assert code == 0
+    assert json.loads(out)["formats"][0]["fit"]["usable_bytes_per_gpu"] == usable
