@@ -16,6 +16,10 @@ figures are printed. The targets they are compared with come from the performanc
   write its bytecode cache, as an installed package has; ``PYTHONDONTWRITEBYTECODE`` is removed from
   the children's environment for that reason (with it every run would recompile llmcalc's source
   while the third-party packages load precompiled bytecode).
+- **solvers**: ``--max-context``, ``--max-batch``, ``--best-quant`` and the offload solver
+  (``--offload``) through :func:`llmcalc.report.memory_report`, for one model (target < 50 ms) and
+  every preset (target < 0.6 s), each the first call in a fresh process and shown as a ratio to the
+  start-up floor (the bare import above) measured in the same run.
 - **sweep**: grid points per second through :func:`llmcalc.sweep.sweep`, against a plain loop over
   the public single-point functions (``weights_for_format``, ``estimate_memory``, ``check_fit``,
   ``gpus_needed``) for the same points, on one core. The target is 200,000 points/s.
@@ -149,23 +153,78 @@ def bench_sweep(repeat: int, loop_points: int) -> None:
           f">= 200,000 points/s  {verdict}")
 
 
+#: Solver cases: (label, memory_report keyword arguments as source text). Each is timed in a fresh child
+#: process, one model (llama-3.1-8b) and every preset, against the start-up floor of the same run.
+SOLVER_CASES = {
+    "--max-context (bf16, 1 x h100)": "dict(gpu=get_gpu('h100'), solve_context=True)",
+    "--max-batch (bf16, 1 x h100)": "dict(gpu=get_gpu('h100'), solve_batch=True)",
+    "--best-quant (1 x h100)": "dict(gpu=get_gpu('h100'), solve_quant=True, quality_order=QUALITY_ORDER)",
+    "--offload (Q4_K_M, 1 x rtx-4090)": "dict(quant='q4_k_m', gpu=get_gpu('rtx-4090'), engine='llama.cpp', "
+                                        "plan_options=PlanOptions())",
+    "  same without --offload": "dict(quant='q4_k_m', gpu=get_gpu('rtx-4090'), engine='llama.cpp')",
+}
+_SOLVER_CHILD = """
+import sys, time
+from llmcalc.gpus import get_gpu
+from llmcalc.importers.presets import all_preset_paths, load_preset_file
+from llmcalc.loading import LoadedModel, load_model
+from llmcalc.plans import PlanOptions
+from llmcalc.quant import QUALITY_ORDER
+from llmcalc.report import memory_report
+kwargs = eval(sys.argv[2])
+if sys.argv[1] == "one":
+    models = [load_model("llama-3.1-8b")]
+else:
+    models = [LoadedModel(p.spec, str(p.path), "preset", p) for p in map(load_preset_file, all_preset_paths())]
+get_gpu("h100")
+start = time.perf_counter()
+for m in models:
+    memory_report(m, **kwargs)
+print(time.perf_counter() - start)
+"""
+
+
+def bench_solvers(runs: int) -> None:
+    """Each solver on one model and on every preset, first call in a fresh process (nothing cached)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    floor = statistics.median(_run_once(BARE, env) for _ in range(max(runs, 3)))
+    print(f"Solvers: median of {runs} fresh processes each (the library call only, after imports); "
+          f"start-up floor {floor * 1000:.1f}ms (bare import, same run)")
+    print(f"  {'case':<36} {'one model':>10} {'ratio':>6} {'every preset':>13} {'ratio':>6}  target")
+    for name, kwargs in SOLVER_CASES.items():
+        figures = []
+        for scope in ("one", "all"):
+            samples = [float(subprocess.run([sys.executable, "-c", _SOLVER_CHILD, scope, kwargs], cwd=ROOT, env=env,
+                                            capture_output=True, text=True, check=True).stdout)
+                       for _ in range(runs)]
+            figures.append(statistics.median(samples))
+        one, every = figures
+        met = "" if name.startswith(" ") else ("met" if one < 0.05 and every < 0.6 else "NOT met")
+        target = "" if name.startswith(" ") else "< 50 ms, < 0.6 s  "
+        print(f"  {name:<36} {one * 1000:8.1f}ms {one / floor:5.2f}x {every:11.3f}s {every / floor:5.2f}x  "
+              f"{target}{met}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("which", nargs="*", metavar="startup|sweep", help="which benchmarks to run (default both)")
+    parser.add_argument("which", nargs="*", metavar="startup|sweep|solvers",
+                        help="which benchmarks to run (default all)")
     parser.add_argument("--runs", type=int, default=15, help="measured start-up runs per command (default 15)")
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured start-up runs first (default 2)")
     parser.add_argument("--repeat", type=int, default=3, help="sweep repetitions, best kept (default 3)")
     parser.add_argument("--loop-points", type=int, default=0,
                         help="time the plain loop on the first N points only (default: the whole grid)")
     args = parser.parse_args()
-    which = args.which or ["startup", "sweep"]
-    unknown = sorted(set(which) - {"startup", "sweep"})
+    which = args.which or ["startup", "sweep", "solvers"]
+    unknown = sorted(set(which) - {"startup", "sweep", "solvers"})
     if unknown:
-        parser.error(f"unknown benchmark {', '.join(unknown)}; choose startup or sweep")
+        parser.error(f"unknown benchmark {', '.join(unknown)}; choose startup, sweep or solvers")
     if "startup" in which:
         bench_startup(args.runs, args.warmup)
     if "sweep" in which:
         bench_sweep(args.repeat, args.loop_points)
+    if "solvers" in which:
+        bench_solvers(max(1, min(args.runs, 5)))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from llmcalc.spec import ModelSpec
 
 if TYPE_CHECKING:
     from llmcalc.gpus import GPU
-    from llmcalc.quant import WeightsResult
+    from llmcalc.quant import WeightFormat, WeightsResult
 
 #: Tensor-parallel sizes tried by :func:`gpus_needed`.
 TP_SIZES = (1, 2, 4, 8, 16, 32, 64)
@@ -114,10 +114,19 @@ _REPLICATED: dict[int, tuple[ModelSpec, int]] = {}
 
 def replicated_bytes(spec: ModelSpec, weights_bytes: int) -> int:
     """Bytes of :func:`replicated_params` at the weights' average bytes per parameter (rounded up)."""
-    from llmcalc.params import count_params
+    key = id(spec)
+    hit = _TOTALS.get(key)
+    if hit is None or hit[0] is not spec:
+        from llmcalc.params import count_params
 
-    total = count_params(spec).total_params
+        if len(_TOTALS) > 256:
+            _TOTALS.clear()
+        hit = _TOTALS[key] = (spec, count_params(spec).total_params)
+    total = hit[1]
     return -(-replicated_params(spec) * weights_bytes // total) if total else 0
+
+
+_TOTALS: dict[int, tuple[ModelSpec, int]] = {}
 
 
 def weights_share_bytes(weights_bytes: int, num_gpus: int, replicated: int, *, engine: str) -> int:
@@ -265,6 +274,20 @@ class QuantChoice:
     estimate: MemoryEstimate
 
 
+def _least_bits(fmt: WeightFormat) -> float:
+    """Bits per parameter no weights in ``fmt`` can go below: a lower bound for skipping formats.
+
+    A GGUF file type may give a tensor any ggml type, so its bound is the smallest ggml type's bits;
+    a linear-layer format keeps the rest at 16 bits or more, so its bits (at most 16) bound it; a
+    uniform format is exact.
+    """
+    from llmcalc.quant import GGML_TYPES
+
+    if fmt.family == "gguf":
+        return float(min(t.bits_per_weight for t in GGML_TYPES.values()))
+    return min(float(fmt.bits_per_weight), 16.0)
+
+
 def best_quant(
     spec: ModelSpec,
     *,
@@ -276,19 +299,28 @@ def best_quant(
     kv_dtype: str = "f16",
     settings: EngineSettings | Callable[[str], EngineSettings] | None = None,
 ) -> QuantChoice | None:
-    """The first of ``formats`` (best quality first, e.g. :data:`llmcalc.quant.QUALITY_ORDER`) that fits.
+    """The best-quality of ``formats`` that fits, ranked by published quality cost.
 
-    ``settings`` is one engine for every format, or a function giving each format's engine (GGUF
-    formats run on llama.cpp, the rest on transformers, as ``llmcalc memory`` chooses by default).
+    ``formats`` are ranked by :func:`llmcalc.quality.quality_order` (published perplexity increase vs
+    16-bit, llama.cpp's Llama-3-8B scoreboard and the AWQ/GPTQ tables; unmeasured formats placed by
+    their bits per weight), not by the order given. ``settings`` is one engine for every format, or a
+    function giving each format's engine (GGUF formats run on llama.cpp, the rest on transformers, as
+    ``llmcalc memory`` chooses by default).
     """
+    from llmcalc.params import count_params
+    from llmcalc.quality import quality_order
     from llmcalc.quant import get_format, weights_for_format
 
-    for name in formats:
+    params = count_params(spec).total_params
+    for name in quality_order(formats):
         if callable(settings):
             chosen = settings(name)
         else:
             chosen = settings or engine_settings("hf")
-        weights = weights_for_format(spec, get_format(name))
+        fmt = get_format(name)
+        if params * _least_bits(fmt) / 8 / num_gpus > usable_bytes(gpu, chosen):
+            continue  # even the format's smallest weights do not fit: skip pricing its per-tensor mix
+        weights = weights_for_format(spec, fmt)
         est = estimate_memory(spec, weights=weights, context_tokens=context_tokens, batch_size=batch_size,
                               kv_dtype=kv_dtype, settings=chosen)
         result = check_fit(spec, est, gpu, num_gpus, chosen)

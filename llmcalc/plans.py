@@ -105,10 +105,20 @@ def _tensor_bytes(spec: ModelSpec, weights: WeightsResult) -> list[tuple[Tensor,
 
     key = weights.format.lower()
     if key in GGUF_FILE_TYPES:
-        return [(t, GGML_TYPES[ty].tensor_bytes(t)) for t, ty in gguf_tensor_types(spec, key)]
+        hit = _PRICED.get((id(spec), key))
+        if hit is not None and hit[0] is spec:
+            return hit[1]
+        priced = [(t, GGML_TYPES[ty].tensor_bytes(t)) for t, ty in gguf_tensor_types(spec, key)]
+        if len(_PRICED) > 32:
+            _PRICED.clear()
+        _PRICED[(id(spec), key)] = (spec, priced)
+        return priced
     tensors = weight_tensors(spec)
     params = sum(t.n_elements for t in tensors) or 1
     return [(t, t.n_elements * weights.total_bytes // params) for t in tensors]
+
+
+_PRICED: dict[tuple[int, str], tuple[ModelSpec, list[tuple[Tensor, int]]]] = {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,13 @@ ENGINE_MODULES: dict[str, str] = {
 
 def rules(engine: str) -> ModuleType:
     """The module of ``engine``'s rules (``hf``, ``vllm`` or ``llama.cpp``)."""
-    return importlib.import_module(ENGINE_MODULES[engine])
+    module = _LOADED.get(engine)
+    if module is None:
+        module = _LOADED[engine] = importlib.import_module(ENGINE_MODULES[engine])
+    return module
+
+
+_LOADED: dict[str, ModuleType] = {}
 
 
 def supports(engine: str, family: str) -> bool:
