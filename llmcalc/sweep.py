@@ -210,6 +210,9 @@ class SweepPoint:
     per_gpu_bytes: int
     fits: bool | None
     gpus_needed: int | None
+    #: estimated decode tokens/s of one sequence at this context and batch on the GPU set
+    #: (:func:`llmcalc.speed.decode_coefficients`); None without a GPU set or its figures
+    decode_tokens_per_s: float | None = None
 
 
 #: Column order of CSV and JSON output: the fields of :class:`SweepPoint`.
@@ -352,6 +355,7 @@ def _point(*values: object) -> SweepPoint:
     makes an equal object (same fields, ``==``, ``hash`` and ``repr``) in half the time.
     """
     p = object.__new__(SweepPoint)
+    values = values + (None,) * (len(POINT_FIELDS) - len(values))  # trailing optional fields default to None
     object.__setattr__(p, "__dict__", dict(zip(POINT_FIELDS, values, strict=True)))
     return p
 
@@ -372,8 +376,11 @@ def _points(
     tp_index = {n: i for i, n in enumerate(tp_sizes)}
     # (gpu name, count, usable bytes) per GPU set and engine
     usable = {e: [(gpu.name, count, usable_bytes(gpu, s)) for gpu, count in gpu_sets] for e, s in settings.items()}
+    from llmcalc.speed import ModelWork, decode_coefficients, model_work
+
     for spec, model_weights in zip(model_specs, weights, strict=True):
         per_engine: dict[str, _ModelEngine] = {}
+        speed_work: dict[str, ModelWork] = {}
         for fmt, w in zip(grid.formats, model_weights, strict=True):
             engine = engines[fmt]
             me = per_engine.get(engine)
@@ -389,15 +396,22 @@ def _points(
             const_tp = [base_over + (s.multi_gpu_bytes if n > 1 else 0) for n in tp_sizes]
             sets = usable[engine]
             name = spec.name
+            work = speed_work.get(engine)
+            if work is None:
+                work = speed_work[engine] = model_work(spec, kv_dtype=grid.kv_dtype, engine=engine)
+            bpp = w / work.params if work.params else 2.0
+            speed_rows = [[decode_coefficients(work, bytes_per_param=bpp, fmt=fmt, gpu=gpu, count=count,
+                                               engine=engine, batch_size=batch) for gpu, count in gpu_sets]
+                          for batch in grid.batches]
             for ctx, row in zip(grid.contexts, me.table, strict=True):
-                for batch, (kv, act, kv_tp) in zip(grid.batches, row, strict=True):
+                for batch, (kv, act, kv_tp), speeds in zip(grid.batches, row, speed_rows, strict=True):
                     # estimate_memory: one device, overhead_estimate(num_gpus=1)
                     tensors = w + kv + act
                     over = base_over + int(tensors * frac)
                     total = tensors + over
                     if not sets:
                         yield _point(name, fmt, engine, ctx, batch, None, None, w, kv, act, over, total, total,
-                                     None, None)
+                                     None, None, None)
                         done += 1
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total_points)
@@ -405,7 +419,7 @@ def _points(
                     tp_tensors = [a + b + act for a, b in zip(w_tp, kv_tp, strict=True)]
                     shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp, strict=True)]
                     needed_by_cap: dict[int, int | None] = {}
-                    for gpu_name, count, cap in sets:
+                    for (gpu_name, count, cap), sc in zip(sets, speeds, strict=True):
                         i = tp_index.get(count)
                         per = shares[i] if i is not None else me.share(w, kv, act, count, rep)
                         needed = needed_by_cap.get(cap, 0)
@@ -419,6 +433,8 @@ def _points(
                             "batch_size": batch, "gpu": gpu_name, "num_gpus": count, "weights_bytes": w,
                             "kv_cache_bytes": kv, "activation_bytes": act, "overhead_bytes": over,
                             "total_bytes": total, "per_gpu_bytes": per, "fits": per <= cap, "gpus_needed": needed,
+                            "decode_tokens_per_s": None if sc is None else
+                            1 / (max(sc[0] + sc[1] * ctx, sc[2] + sc[3] * ctx) + sc[4]),
                         })
                         yield p
                         done += 1

@@ -243,7 +243,7 @@ def test_cli_csv(runner: CliRunner) -> None:
     first = expected[0]
     assert rows[1] == [first.model, "bf16", "hf", "4096", "1", "h100-sxm", "1", str(first.weights_bytes),
                        str(first.kv_cache_bytes), str(first.activation_bytes), str(first.overhead_bytes),
-                       str(first.total_bytes), str(first.per_gpu_bytes), "true", "1"]
+                       str(first.total_bytes), str(first.per_gpu_bytes), "true", "1", str(first.decode_tokens_per_s)]
     assert {r[2] for r in rows[1:]} == {"hf", "llama.cpp"}  # GGUF formats default to llama.cpp
 
 
@@ -263,8 +263,11 @@ def test_cli_table(runner: CliRunner) -> None:
     lines = result.stdout.splitlines()
     assert [cell.strip() for cell in lines[1].split("┃")[1:-1]] == [
         "Model", "Format", "Engine", "Context", "Batch", "GPUs", "Total (GiB)", "Per GPU (GiB)", "Fits", "Needed",
-        "Weights (GiB)", "KV cache (GiB)"]
+        "Speed (tok/s)", "Weights (GiB)", "KV cache (GiB)"]
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in lines if "llama-2-7b" in line]
+    speeds = [p.decode_tokens_per_s for p in sweep(Grid(models=("llama-2-7b",), formats=("4", "q4_k_m"),
+                                                        gpus=(("h100", 1),)))]
+    assert [r.pop(10) for r in rows] == [f"~{v:,.0f}" for v in speeds]
     assert rows == [
         ["llama-2-7b", "4 bpw", "hf", "4,096", "1", "1xh100-sxm", "6.23", "6.23", "yes", "1", "3.14", "2.00"],
         ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096", "1", "1xh100-sxm", "6.25", "6.25", "yes", "1", "3.80",

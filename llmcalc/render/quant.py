@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from llmcalc.quality import quality_cost
 from llmcalc.quant import WeightFormat, WeightsResult
 from llmcalc.render.table import Col, FitTable, size_cell, size_scale
 from llmcalc.units import human_count
@@ -43,7 +44,7 @@ def model_table(title: str, params: int, rows: Sequence[tuple[WeightFormat, Weig
     decimal = size_scale((r.total_bytes for _, r in rows), "decimal")
     t = FitTable([Col("Format", "id"), Col("Kind", "text"), Col(f"Weights ({binary[1]})", "number"),
                   Col(f"Weights ({decimal[1]})", "number"), Col("Effective bits/weight", "number"),
-                  Col("Family", "detail")],
+                  Col("Quality cost (published)", "prose"), Col("Family", "detail")],
                  title=f"{title}: weights by format ({human_count(params)} parameters)")
     for fmt, result in rows:
         mark = "~" if result.approximate else " "
@@ -53,12 +54,19 @@ def model_table(title: str, params: int, rows: Sequence[tuple[WeightFormat, Weig
             size_cell(result.total_bytes, binary, "binary"),
             size_cell(result.total_bytes, decimal, "decimal"),
             f"{result.bits_per_weight:.4f}{mark}",
+            quality_cost(fmt.name).label,
             fmt.family,
         )
     notes = [
         Text(
             f"{binary[1]} = {_unit_text(binary[1])}, {decimal[1]} = {_unit_text(decimal[1])}. Weights only: no KV "
             "cache, activations or runtime overhead.",
+            style="dim",
+        ),
+        Text(
+            "Quality cost: mean KL divergence and perplexity change vs 16-bit as published for the model named "
+            "(llama.cpp tools/perplexity/README.md Llama-3-8B scoreboard, Wikitext-2; AWQ/GPTQ on Llama-2-7B); "
+            "one model's figures, not this model's. `--json` gives sources.",
             style="dim",
         ),
         Text(
