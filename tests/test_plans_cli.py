@@ -21,7 +21,7 @@ def test_offload_plan_table_and_command() -> None:
                         "--offload", "--emit", "llama.cpp")
     assert code == 0
     assert "Plan on llama.cpp (fits)" in out and "system RAM" in out
-    assert "Command: llama-server -m Qwen3-30B-A3B-Q4_K_M.gguf -c 32768 -ngl 49 --n-cpu-moe" in out
+    assert "Command:\n  llama-server -m Qwen3-30B-A3B-Q4_K_M.gguf -c 32768 -ngl 49 \\\n    --n-cpu-moe" in out
 
 
 def test_json_carries_the_plan_settings() -> None:
@@ -49,6 +49,17 @@ def test_vllm_mixed_set_says_identical() -> None:
     code, out, _ = _run("llama-3.1-8b", "--context", "8k", "--gpu", "rtx4090,rtx3090", "--emit", "vllm")
     assert code == 0
     assert "needs identical GPUs" in out and "vllm serve meta-llama/Llama-3.1-8B" in out
+
+
+def test_command_lines_break_between_flags() -> None:
+    """A long command is broken between flags with shell continuations, a flag kept with its value."""
+    from llmcalc.render.memory import shell_lines
+
+    text = shell_lines("vllm serve org/name --max-model-len 32768 --gpu-memory-utilization 0.92 "
+                       "--tensor-parallel-size 4 --kv-cache-memory-bytes 2684354560", width=60)
+    assert text == ("vllm serve org/name --max-model-len 32768 \\\n"
+                    "    --gpu-memory-utilization 0.92 --tensor-parallel-size 4 \\\n"
+                    "    --kv-cache-memory-bytes 2684354560")
 
 
 @pytest.mark.parametrize(

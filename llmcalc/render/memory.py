@@ -142,9 +142,33 @@ def plan_view(f: FormatReport, *, units: ByteUnits) -> list[RenderableType]:
     shown = ", ".join(f"{k}={_setting(v)}" for k, v in plan.settings)
     out: list[RenderableType] = [t, Text(f"Settings: {shown}", style="dim")]
     if f.command:
-        out.append(Text(f"Command: {f.command}"))
+        out.append(Text("Command:\n  " + shell_lines(f.command)))
     out += notes_once(list(plan.notes))
     return out
+
+
+def shell_lines(command: str, width: int = 76) -> str:
+    """``command`` broken between flags into lines of at most ``width`` with ``\\`` continuations (copy-pastable).
+
+    A flag stays with its value; a word longer than ``width`` is never cut.
+    """
+    import shlex
+
+    words = shlex.split(command)
+    pieces: list[str] = []
+    for w in words:
+        quoted = shlex.quote(w)
+        if pieces and not w.startswith("-") and pieces[-1].startswith("-") and " " not in pieces[-1]:
+            pieces[-1] += " " + quoted
+        else:
+            pieces.append(quoted)
+    lines = [""]
+    for piece in pieces:
+        if lines[-1] and len(lines[-1]) + 1 + len(piece) > width - 4:
+            lines.append(piece)
+        else:
+            lines[-1] = f"{lines[-1]} {piece}".strip()
+    return " \\\n    ".join(lines)
 
 
 def _setting(value: object) -> str:
