@@ -64,6 +64,10 @@ BASE: dict[str, dict[str, Any]] = {
     "lfm2_moe": dict(vocab_size=320, hidden_size=64, intermediate_size=96, moe_intermediate_size=32,
                      num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2, num_dense_layers=1,
                      num_experts=4, num_experts_per_tok=2, layer_types=["conv", "full_attention", "conv", "conv"]),
+    "zamba2": dict(vocab_size=320, hidden_size=64, num_hidden_layers=5,
+                   layers_block_type=["mamba", "hybrid", "mamba", "hybrid", "hybrid"], num_attention_heads=4,
+                   num_key_value_heads=4, mamba_d_state=16, n_mamba_heads=8, mamba_ngroups=1, num_mem_blocks=1,
+                   adapter_rank=8),
     "recurrent_gemma": dict(vocab_size=320, hidden_size=64, intermediate_size=96, num_hidden_layers=3,
                             num_attention_heads=4, num_key_value_heads=1, attention_window_size=8),
 }
@@ -104,6 +108,9 @@ VARIATIONS: dict[str, list[dict[str, Any]]] = {
              dict(block_ffn_dim_multiplier=1.5, block_multiple_of=64, conv_L_cache=4),
              dict(layer_types=None, full_attn_idxs=[0, 2])],
     "lfm2_moe": [{}, dict(tie_word_embeddings=False, num_dense_layers=2), dict(conv_bias=True, num_dense_layers=0)],
+    "zamba2": [{}, dict(num_mem_blocks=2, tie_word_embeddings=False), dict(use_shared_attention_adapter=True,
+               add_bias_linear=True, num_key_value_heads=2), dict(num_mem_blocks=4, intermediate_size=80,
+               use_conv_bias=False, mamba_ngroups=2)],
     "recurrent_gemma": [{}, dict(lru_width=96, conv1d_width=3), dict(attention_bias=True, tie_word_embeddings=False,
                         block_types=["recurrent", "attention"])],
 }

@@ -278,7 +278,8 @@ def shared_expert_params(moe: MoE, hidden: int) -> int:
 
 def _layer_parts(group: LayerGroup, hidden: int, norm: Norm) -> dict[str, int]:
     """Per-layer parameters of one group, by component."""
-    attention = attention_params(group.attention, hidden, norm) if group.attention is not None else 0
+    own = group.attention is not None and not group.shared_attention
+    attention = attention_params(group.attention, hidden, norm) if own and group.attention is not None else 0
     if group.cross_attention is not None:
         attention += attention_params(group.cross_attention, hidden, norm)
     parts = {"attention": attention + group.gate_params, "norms": group.norms * norm.params(hidden)}

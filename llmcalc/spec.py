@@ -320,6 +320,9 @@ class LayerGroup:
     mixer: Mixer | None = None
     extras: tuple[ExtraWeight, ...] = ()
     gate_params: int = 0
+    #: the attention's weights are stored once elsewhere (Zamba2's shared transformer blocks, in
+    #: ``ModelSpec.extras``): this layer caches K and V but adds no attention parameters
+    shared_attention: bool = False
 
     def __post_init__(self) -> None:
         _positive(self.count, "layer count", MAX_LAYERS)

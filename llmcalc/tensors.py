@@ -231,7 +231,7 @@ def _layer(
     names = _NORM_NAMES[group.norm_placement]
     if names:
         _norm(out, p + names[0], layer, "norms", norm, hidden)
-    if group.attention is not None:
+    if group.attention is not None and not group.shared_attention:
         _attention(out, p, layer, group.attention, hidden, norm, fused=model_type in FUSED_QKV_MODEL_TYPES)
         if group.attention.indexer is not None:
             _indexer(out, p, layer, group.attention.indexer, hidden)

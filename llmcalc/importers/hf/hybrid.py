@@ -17,15 +17,18 @@ Reference: transformers 5.24 ``models/<model_type>/modeling_<model_type>.py`` an
 - Falcon-H1: every layer runs attention and a Mamba-2 mixer in parallel, then an MLP;
   ``mamba_d_ssm`` (default 1024) sets the Mamba width, ``projectors_bias`` the out_proj bias,
   ``mamba_rms_norm`` the gated norm.
+- Zamba2: ``layers_block_type`` (``mamba`` / ``hybrid``); see :func:`zamba2`.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from llmcalc.importers.hf.common import decoder_spec, llama_like, rope, simple_moe
 from llmcalc.importers.hf.fields import Fields
 from llmcalc.importers.hf.ssm import granite_style_mamba2, layer_kinds, mamba1_mixer, never_tied
 from llmcalc.mixers.mamba import Mamba2
-from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, MoE, Norm, Positional
+from llmcalc.spec import MLP, Attention, ExtraWeight, LayerGroup, ModelSpec, MoE, Norm, Positional
 
 
 def attention(
@@ -207,3 +210,73 @@ def falcon_h1(f: Fields, name: str, mt: str) -> ModelSpec:
     return decoder_spec(f, name=name, model_type=mt, hidden=hidden, vocab=f.integer("vocab_size", default=128000),
                         n_layers=n, make_layer=lambda i: layer, positional=_rope(f, 8192), norm=Norm("rmsnorm"),
                         tie_default=False)
+
+
+def zamba2(f: Fields, name: str, mt: str) -> ModelSpec:
+    """Zamba2 (``modeling_zamba2.py``): a Mamba-2 in every layer; ``hybrid`` layers also run a shared
+    transformer block (attention over ``[h, embeddings]`` of width ``attention_hidden_size = 2H``, then
+    an MLP) through a per-layer ``H x H`` linear, and cache their own K and V.
+
+    Hybrid layer ``j`` uses block ``j % num_mem_blocks``; a block holds, for every hybrid layer ``i`` with
+    ``i % num_mem_blocks`` equal to its id, a LoRA-style MLP adapter (``H x r + r x 2I``) and, with
+    ``use_shared_attention_adapter``, q/k/v adapters (``2H x r + r x 2H`` each). transformers ties the
+    repeated blocks through ``_tied_weights_keys`` (``Zamba2Model.get_layers``), which it applies only
+    when ``tie_word_embeddings`` is true: an untied config stores one block per hybrid layer. The
+    stored blocks are ``ModelSpec.extras``. The Mamba conv always has a bias (``use_conv_bias`` is
+    not read).
+    """
+    hidden = f.integer("hidden_size", default=2560)
+    default = (["linear_attention"] + (["linear_attention"] * 5 + ["hybrid"]) * 7 + ["linear_attention"] * 4
+               + ["hybrid"] + ["linear_attention"] * 3 + ["hybrid"] + ["linear_attention"] * 2)
+    kinds = layer_kinds(f, "layers_block_type", None, default)
+    heads = f.integer("num_attention_heads", default=32)
+    kv = f.integer("num_key_value_heads", default=heads)
+    attn_width = f.integer("attention_hidden_size", default=2 * hidden)
+    head_dim = f.integer("attention_head_dim", "head_dim", default=2 * hidden // heads)
+    inter = f.integer("intermediate_size", default=4 * hidden)
+    bias = f.boolean("add_bias_linear", default=False)
+    rank = f.integer("adapter_rank", default=128)
+    attn_adapters = f.boolean("use_shared_attention_adapter", default=False)
+    n_blocks = f.integer("num_mem_blocks", default=1)
+    tied = f.boolean("tie_word_embeddings", default=True)
+    m_heads = f.integer("n_mamba_heads", default=8)
+    m_inner = f.integer("mamba_expand", default=2) * hidden
+    mixer = Mamba2(
+        n_heads=m_heads, head_dim=f.integer("mamba_headdim", default=m_inner // m_heads),
+        d_state=f.integer("mamba_d_state", default=64), n_groups=f.integer("mamba_ngroups", default=1),
+        d_conv=f.integer("mamba_d_conv", default=4), conv_bias=True, in_bias=bias, out_bias=bias,
+    )
+    f.check()
+    linear = ExtraWeight("hybrid_linear.weight", "attention", (hidden, hidden))
+    hybrid = LayerGroup(1, Attention(heads, kv, head_dim, head_dim), mixer=mixer, norm_placement="single",
+                        shared_attention=True, extras=(linear,))
+    mamba_only = LayerGroup(1, None, mixer=mixer, norm_placement="single")
+    spec = decoder_spec(f, name=name, model_type=mt, hidden=hidden, vocab=f.integer("vocab_size", default=32000),
+                        n_layers=len(kinds), make_layer=lambda i: hybrid if kinds[i] == "hybrid" else mamba_only,
+                        positional=_rope(f, 4096), norm=Norm("rmsnorm"), tie_default=True)
+    n_hybrid = kinds.count("hybrid")
+    stored = range(min(n_blocks, n_hybrid) if tied else n_hybrid)
+    shared: list[ExtraWeight] = []
+    for j in stored:
+        p = f"shared.{j}."
+        shared += [
+            ExtraWeight(p + "attn_norm.weight", "norms", (attn_width,)),
+            ExtraWeight(p + "ffn_norm.weight", "norms", (hidden,)),
+            ExtraWeight(p + "attn_q.weight", "attention", (attn_width, heads * head_dim)),
+            ExtraWeight(p + "attn_k.weight", "attention", (attn_width, kv * head_dim)),
+            ExtraWeight(p + "attn_v.weight", "attention", (attn_width, kv * head_dim)),
+            ExtraWeight(p + "attn_output.weight", "attention", (heads * head_dim, hidden)),
+            ExtraWeight(p + "ffn_gate_up.weight", "dense_mlp", (hidden, 2 * inter)),
+            ExtraWeight(p + "ffn_down.weight", "dense_mlp", (inter, hidden)),
+        ]
+        if bias:
+            shared += [ExtraWeight(p + "ffn_gate_up.bias", "dense_mlp", (2 * inter,)),
+                       ExtraWeight(p + "ffn_down.bias", "dense_mlp", (hidden,))]
+        for i in (i for i in range(n_hybrid) if i % n_blocks == j % n_blocks):
+            a = f"{p}adapter.{i}."
+            shared += [ExtraWeight(a + "ffn_gate_up_a.weight", "dense_mlp", (hidden, rank)),
+                       ExtraWeight(a + "ffn_gate_up_b.weight", "dense_mlp", (rank, 2 * inter))]
+            if attn_adapters:
+                shared += [ExtraWeight(f"{a}attn_{x}_{ab}.weight", "attention", shape) for x in "qkv"
+                           for ab, shape in (("a", (attn_width, rank)), ("b", (rank, attn_width)))]
+    return replace(spec, extras=(*spec.extras, *shared))

@@ -98,6 +98,7 @@ BUILDERS: dict[str, str] = {
     "granitemoe": "hybrid:granitemoe",
     "nemotron_h": "hybrid:nemotron_h",
     "falcon_h1": "hybrid:falcon_h1",
+    "zamba2": "hybrid:zamba2",
     "qwen3_next": "linear:qwen3_next",
     "kimi_linear": "linear:kimi_linear",
     "minimax": "linear:minimax",
