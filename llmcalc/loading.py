@@ -94,6 +94,8 @@ def _preset_model(preset: Preset) -> LoadedModel:
 
         mismatch = preset.published_mismatch(count_params(preset.spec).total_params)
         warnings = (mismatch,) if mismatch else ()
+    if preset.match_note:  # a name matched loosely says which preset it got
+        warnings = (preset.match_note, *warnings)
     return LoadedModel(spec=preset.spec, source=str(preset.path), kind="preset", preset=preset, warnings=warnings)
 
 

@@ -37,7 +37,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from llmcalc.errors import ConfigError, PresetError
@@ -145,6 +145,8 @@ class Preset:
     #: The checkpoint stores an output head although its config ties it (Qwen3-0.6B's
     #: ``lm_head.weight``); llama.cpp's GGUF then holds ``output.weight`` (llmcalc.quant).
     stored_output_head: bool = False
+    #: Set by :func:`load_preset` when the name typed was not an exact name or alias.
+    match_note: str | None = None
 
     def published_mismatch(self, total_params: int) -> str | None:
         """A warning when a user preset's published total disagrees with the count, else ``None``."""
@@ -232,14 +234,76 @@ def _files(directory: str) -> list[str]:
 MAX_NAME_CHARS = 200
 
 
+#: Suffixes people type after a model name that name a flavour, not another architecture; a name
+#: that matches no preset is tried without them (``llama-3.3-70b-instruct`` -> ``llama-3.3-70b``).
+LOOSE_SUFFIXES = ("-instruct", "-it", "-chat", "-base", "-hf", "-pt")
+
+
+def loose_names(name: str) -> list[str]:
+    """Other spellings of a typed model name, most specific first: without an ``org/`` prefix
+    (``meta-llama/Llama-3.3-70B-Instruct``), then without flavour suffixes, one at a time."""
+    key = _normalise(name)
+    out: list[str] = []
+    if "/" in key:
+        key = key.rsplit("/", 1)[1]
+        out.append(key)
+    stripped = True
+    while stripped:
+        stripped = False
+        for suffix in LOOSE_SUFFIXES:
+            if key.endswith(suffix) and len(key) > len(suffix):
+                key = key[: -len(suffix)]
+                out.append(key)
+                stripped = True
+    return [k for k in dict.fromkeys(out) if k]
+
+
+def _compact(key: str) -> str:
+    return key.replace("-", "").replace(".", "").replace(" ", "")
+
+
 def resolve_preset_path(name: str, *, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> str:
-    """The preset file a name or alias refers to; user folders first. Reads at most one index."""
+    """The preset file a name or alias refers to; user folders first. Reads at most one index.
+
+    A name that matches no preset exactly is tried as :func:`resolve_preset` does (without an
+    ``org/`` prefix or a flavour suffix, then ignoring ``-`` and ``.``).
+    """
+    return resolve_preset(name, extra_dirs=extra_dirs)[0]
+
+
+def resolve_preset(name: str, *, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> tuple[str, str | None]:
+    """The preset file for ``name`` and, when it was not an exact name or alias, a note saying
+    which preset was used for it (names as people type them: ``meta-llama/Llama-3.3-70B-Instruct``,
+    ``Qwen3-14B-Instruct``, ``qwen3next``)."""
     if not isinstance(name, str):
         raise PresetError(f"a model name must be a string, got {type(name).__name__}")
     if len(name) > MAX_NAME_CHARS or "\x00" in name:
         raise PresetError(f"unknown model '{name[:60]}...' ({len(name):,} characters; `llmcalc presets` lists them)")
-    key = _normalise(name)
     dirs = user_dirs(extra_dirs)
+    key = _normalise(name)
+    found = _lookup(key, dirs)
+    if found is not None:
+        return found, None
+    for other in loose_names(name):
+        found = _lookup(other, dirs)
+        if found is not None:
+            return found, f"'{name}' is not a preset name; using preset '{_stem(found)}'"
+    index = _read_index(builtin_dir())
+    compact = {_compact(k): v for k, v in index.items()}
+    for other in (key, *loose_names(name)):
+        if _compact(other) in compact:
+            found = os.path.join(builtin_dir(), compact[_compact(other)] + ".yaml")
+            return found, f"'{name}' is not a preset name; using preset '{_stem(found)}'"
+    import difflib
+
+    candidates = sorted(set(index) | {_stem(p) for d in dirs for p in _files(d)})
+    close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    raise PresetError(f"unknown model '{name}'{hint} (`llmcalc presets` lists them)")
+
+
+def _lookup(key: str, dirs: list[str]) -> str | None:
+    """The preset file whose file name, name or alias is exactly ``key`` (user folders first)."""
     for d in dirs:
         for suffix in (".yaml", ".yml"):
             candidate = os.path.join(d, key + suffix)
@@ -260,17 +324,18 @@ def resolve_preset_path(name: str, *, extra_dirs: Iterable[str | os.PathLike[str
     index = _read_index(builtin)
     if key in index:
         return os.path.join(builtin, index[key] + ".yaml")
-    import difflib
-
-    candidates = sorted(set(index) | {_stem(p) for d in dirs for p in _files(d)})
-    close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise PresetError(f"unknown model '{name}'{hint} (`llmcalc presets` lists them)")
+    return None
 
 
 def load_preset(name: str, *, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> Preset:
-    """Load one preset by name or alias (user folders first, then the built-in ones)."""
-    return load_preset_file(resolve_preset_path(name, extra_dirs=extra_dirs))
+    """Load one preset by name or alias (user folders first, then the built-in ones).
+
+    When the name was matched loosely (see :func:`resolve_preset`), ``match_note`` says which
+    preset was used.
+    """
+    path, note = resolve_preset(name, extra_dirs=extra_dirs)
+    preset = load_preset_file(path)
+    return replace(preset, match_note=note) if note else preset
 
 
 def all_preset_paths(*, extra_dirs: Iterable[str | os.PathLike[str]] = ()) -> list[str]:
