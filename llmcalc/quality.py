@@ -7,9 +7,9 @@ one dataset, not a property of the format: a larger model usually loses less.
 
 Ranking (:func:`quality_order`, what ``memory --best-quant`` searches in): by the published
 perplexity increase ``ppl / base_ppl - 1``; 16-bit formats are the reference (0). A format with no
-measurement is placed by its bits per weight on the curve of the measured GGUF types (linear
-interpolation of perplexity increase against the files' effective bits per weight), and is labelled
-"no measurement".
+measurement is placed by its bits per weight on the Pareto frontier of the measured GGUF types
+(linear interpolation of perplexity increase against the files' effective bits per weight, keeping
+only types that beat every smaller one), and is labelled "no measurement".
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class QualityCost:
 @dataclass(frozen=True, slots=True)
 class _Table:
     costs: dict[str, QualityCost]
-    curve: tuple[tuple[float, float], ...]  # (effective bits per weight, ppl increase), ascending bits
+    curve: tuple[tuple[float, float], ...]  # frontier (effective bits per weight, ppl increase), ascending bits
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +84,11 @@ def _table() -> _Table:
         )
         if "size_gib" in row and row["measurement"] == "llama3-8b-wt2":
             curve.append((float(row["size_gib"]) * 2**30 * 8 / LLAMA3_8B_PARAMS, 0.0 if reference else inc))
-    return _Table(costs, tuple(sorted(curve)))
+    frontier: list[tuple[float, float]] = []  # the Pareto frontier: each point beats every one with fewer bits
+    for bits, inc in sorted(curve):
+        if not frontier or inc < frontier[-1][1]:
+            frontier.append((bits, inc))
+    return _Table(costs, tuple(frontier))
 
 
 def quality_cost(name: str) -> QualityCost:
