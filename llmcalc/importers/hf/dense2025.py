@@ -121,18 +121,14 @@ def apertus(f: Fields, name: str, mt: str) -> ModelSpec:
 def cohere2(f: Fields, name: str, mt: str) -> ModelSpec:
     """Cohere2 / Command R7B and A (``Cohere2ForCausalLM``): Cohere's parallel block (one
     LayerNorm without bias feeds attention and MLP), q/k/v/o biased by ``attention_bias``, tied by
-    default, ``head_dim`` always ``hidden / heads`` (the config class ignores a given one), sliding
-    window in three of every four layers by default."""
-    hidden = f.integer("hidden_size")
-    heads = f.integer("num_attention_heads")
+    default, ``head_dim`` from the config or ``hidden / heads``, sliding window in three of every
+    four layers by default (``sliding_window_pattern``) unless ``layer_types`` says otherwise."""
     n = f.integer("num_hidden_layers")
     every = f.integer("sliding_window_pattern", default=4)
     if "sliding_window" not in f.data:
         f = with_defaults(f, sliding_window=4096)
-    if hidden % heads:
-        f.errors.append(f"hidden size {hidden} is not divisible by {heads} attention heads")
     return llama_like(
-        without(f, "head_dim"),
+        f,
         name,
         mt,
         norm=Norm("layernorm", bias=False),
