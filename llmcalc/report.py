@@ -102,7 +102,8 @@ def stored_weights(loaded: LoadedModel) -> WeightsResult | None:
 
 def weights_choices(loaded: LoadedModel, *, bpws: Sequence[str],
                     quant: str | Sequence[str] | None) -> list[WeightsResult]:
-    """The weight variants to report: each --bpw, or each --quant, or the stored files, or bf16."""
+    """The weight variants to report: each --bpw, or each --quant, or the stored files, or the preset's
+    release format (``native_format``: DeepSeek-V3's block-128 FP8, gpt-oss's MXFP4 experts), or bf16."""
     if bpws and quant:
         raise UsageError("--bpw and --quant both set the weight format; give one of them")
     spec = loaded.spec
@@ -118,6 +119,14 @@ def weights_choices(loaded: LoadedModel, *, bpws: Sequence[str],
     stored = stored_weights(loaded)
     if stored is not None:
         return [stored]
+    native = loaded.preset.native_format if loaded.preset is not None else None
+    if native:
+        from dataclasses import replace
+
+        weights = weights_for_format(spec, get_format(native))
+        said = (f"weights in {weights.format}, the format {spec.name}'s checkpoint is released in "
+                "(no --bpw/--quant given; --quant bf16 for 16-bit)")
+        return [replace(weights, notes=(said, *weights.notes))]
     return [weights_for_format(spec, get_format("bf16"))]
 
 

@@ -51,7 +51,7 @@ _REQUIRED = ("name", "family", "source", "published", "config")
 #: What a user's own preset must have: the rest is provenance for the built-in catalogue.
 _USER_REQUIRED = ("name", "config")
 _ALLOWED = set(_REQUIRED) | {"reference", "display_name", "flavour", "aliases", "variants", "hf_repo", "notes",
-                             "rumour", "stored_output_head"}
+                             "rumour", "stored_output_head", "native_format"}
 _PUBLISHED_KEYS = {"total_params", "active_params", "non_embedding_params", "source", "note", "tolerance"}
 
 
@@ -145,6 +145,9 @@ class Preset:
     #: The checkpoint stores an output head although its config ties it (Qwen3-0.6B's
     #: ``lm_head.weight``); llama.cpp's GGUF then holds ``output.weight`` (llmcalc.quant).
     stored_output_head: bool = False
+    #: The weight format the checkpoint is released in (a ``llmcalc quant`` name: ``fp8-block128`` for
+    #: DeepSeek-V3, ``mxfp4-experts`` for gpt-oss); ``llmcalc memory`` uses it when no format is given.
+    native_format: str | None = None
     #: Set by :func:`load_preset` when the name typed was not an exact name or alias.
     match_note: str | None = None
 
@@ -425,11 +428,23 @@ def preset_from_mapping(data: object, *, path: str | os.PathLike[str], builtin: 
         notes=str(data["notes"]) if data.get("notes") else None,
         rumour=bool(data.get("rumour", False)),
         stored_output_head=_flag(data, "stored_output_head", source),
+        native_format=_native_format(data, source),
         path=path,
         spec=spec,
         builtin=builtin,
         reference=_reference(data.get("reference"), source),
     )
+
+
+def _native_format(data: Mapping[str, Any], source: str) -> str | None:
+    """``native_format``: a weight-format name (checked against ``llmcalc quant`` where it is used, so that
+    loading a preset does not import the format catalogue)."""
+    value = data.get("native_format")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{source}: key 'native_format' must be a weight-format name (`llmcalc quant` lists them)")
+    return value.strip()
 
 
 def _flag(data: Mapping[str, Any], key: str, source: str) -> bool:

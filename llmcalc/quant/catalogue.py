@@ -50,6 +50,8 @@ class WeightFormat:
 
 
 UNIFORM, LINEAR, MIX = "uniform", "linear layers", "per-tensor mix"
+#: only the routed experts' weight matrices at the format's bits, the rest 16-bit (gpt-oss's checkpoint)
+EXPERTS = "routed experts"
 
 _GGML_SRC = "llama.cpp ggml/src/ggml-common.h (block structs)"
 _GGUF_SRC = "llama.cpp src/llama-quant.cpp (llama_tensor_get_type); tools/quantize/README.md"
@@ -202,6 +204,16 @@ def _build_catalogue() -> tuple[WeightFormat, ...]:
             "OCP MX FP4: 32 E2M1 values share an 8-bit E8M0 scale: 17 bytes per 32",
             "OCP Microscaling Formats (MX) Specification v1.0 (2023)",
             kind=LINEAR,
+        ),
+        _fmt(
+            "mxfp4-experts",
+            "MXFP4 experts + BF16",
+            "microscaling",
+            4 + Fraction(8, 32),
+            "MXFP4 routed-expert weights (17 bytes per 32 values), everything else bf16: gpt-oss's release",
+            "openai/gpt-oss-20b and -120b config.json quantization_config (quant_method mxfp4, "
+            "modules_to_not_convert: attention, router, embeddings, head); OCP MX v1.0",
+            kind=EXPERTS,
         ),
         _fmt(
             "nvfp4",

@@ -114,13 +114,19 @@ def linear_layers(spec: ModelSpec, fmt: WeightFormat) -> WeightsResult:
     scales assume each row is a whole number of groups (true of the models llmcalc ships).
     """
     tensors = weight_tensors(spec)
-    linear = [t for t in tensors if is_block_linear(t)]
+    if fmt.kind == "routed experts":  # catalogue.EXPERTS: gpt-oss's MXFP4 experts, the rest 16-bit
+        linear = [t for t in tensors if t.role == "routed_experts" and t.name.endswith(".weight")]
+    else:
+        linear = [t for t in tensors if is_block_linear(t)]
     n_linear = sum(t.n_elements for t in linear)
     n_rest = sum(t.n_elements for t in tensors) - n_linear
     dtype = sixteen_bit_type(spec)
     notes = [
         f"{fmt.label} on the linear layers of the transformer blocks; embeddings, output head, norms, "
         f"biases and routers stay {dtype} (the tools' default)"
+        if fmt.kind != "routed experts" else
+        f"MXFP4 on the routed experts' weight matrices only; attention, router, embeddings, head, norms and "
+        f"biases stay {dtype} (gpt-oss's released layout)"
     ]
     extra = 0
     if fmt.family == "gptq":

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from llmcalc.params import count_params
 from llmcalc.quant.bits import bits_to_bytes
-from llmcalc.quant.catalogue import LINEAR, MIX, WeightFormat, get_format
+from llmcalc.quant.catalogue import EXPERTS, LINEAR, MIX, WeightFormat, get_format
 from llmcalc.quant.ggml_types import GGML_TYPES, GGUF_FILE_TYPES
 from llmcalc.quant.gguf_layout import GGUFFileSize, TokenizerFacts, gguf_file_size
 from llmcalc.quant.gguf_mix import MXFP4_EXPERT_MODEL_TYPES, NEEDS_IMATRIX, gguf_extra_tensors, gguf_tensor_types
@@ -148,7 +148,7 @@ def weights_for_format(
     fmt = get_format(fmt) if isinstance(fmt, str) else fmt
     if fmt.kind == MIX:
         return _gguf(spec, fmt, imatrix, stored_output_head, tokenizer)
-    if fmt.kind == LINEAR:
+    if fmt.kind in (LINEAR, EXPERTS):
         return linear_layers(spec, fmt)
     params = count_params(spec).total_params
     notes = [f"every parameter at {fmt.bits_per_weight} bits"]
