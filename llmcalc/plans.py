@@ -115,7 +115,10 @@ def _tensor_bytes(spec: ModelSpec, weights: WeightsResult) -> list[tuple[Tensor,
         return priced
     tensors = weight_tensors(spec)
     params = sum(t.n_elements for t in tensors) or 1
-    return [(t, t.n_elements * weights.total_bytes // params) for t in tensors]
+    # vision/audio towers are priced apart (the mmproj file, :func:`mmproj_bytes`), not spread here
+    towers = sum(tb.bytes for tb in weights.by_type if tb.type_name.endswith(" (towers)"))
+    text = weights.total_bytes - towers
+    return [(t, t.n_elements * text // params) for t in tensors]
 
 
 _PRICED: dict[tuple[int, str], tuple[ModelSpec, list[tuple[Tensor, int]]]] = {}
