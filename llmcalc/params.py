@@ -293,7 +293,10 @@ def _layer_parts(group: LayerGroup, hidden: int, norm: Norm) -> dict[str, int]:
         parts["dense_mlp"] = mlp_params(group.mlp, hidden)
     if group.moe is not None:
         moe = group.moe
-        parts["routed_experts"] = moe.num_experts * mlp_params(moe.expert, hidden) + zero_expert_params(moe, hidden)
+        # added to what extras already put there (Nemotron-H's latent projections)
+        parts["routed_experts"] = (parts.get("routed_experts", 0)
+                                   + moe.num_experts * mlp_params(moe.expert, moe.latent_size or hidden)
+                                   + zero_expert_params(moe, hidden))
         parts["shared_experts"] = shared_expert_params(moe, hidden)
         parts["router"] = router_params(moe, hidden)
     return parts
@@ -365,7 +368,7 @@ def moe_stats(spec: ModelSpec) -> MoEStats | None:
     h = spec.hidden_size
     routed = inactive = 0
     for count, moe in layers:
-        per_expert = mlp_params(moe.expert, h)
+        per_expert = mlp_params(moe.expert, moe.latent_size or h)
         # Zero-computation experts (LongCat-Flash): at most experts_per_token real experts run,
         # and the gate/up slices transformers allocates for the zero experts never do.
         unused = zero_expert_params(moe, h)
@@ -376,7 +379,7 @@ def moe_stats(spec: ModelSpec) -> MoEStats | None:
         moe_layers=sum(count for count, _ in layers),
         num_experts=first.num_experts,
         experts_per_token=first.experts_per_token,
-        params_per_expert=mlp_params(first.expert, h),
+        params_per_expert=mlp_params(first.expert, first.latent_size or h),
         routed_expert_params=routed,
         inactive_params=inactive,
     )

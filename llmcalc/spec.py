@@ -246,6 +246,9 @@ class MoE:
     parameter, counted here); DeepSeek-V3's ``e_score_correction_bias`` is a buffer, not a
     parameter. ``zero_experts`` are LongCat-Flash's zero-computation (identity) experts: the router
     scores ``num_experts + zero_experts`` choices, and a token sent to one computes nothing.
+    ``latent_size``: the routed experts read and write a latent of this width instead of the
+    hidden size (Nemotron-H ``moe_latent_size``; the ``H x L`` and ``L x H`` projections around
+    them are the layer's extras).
     """
 
     num_experts: int
@@ -255,6 +258,7 @@ class MoE:
     shared_expert_gate: bool = False
     router_bias: bool = False
     zero_experts: int = 0
+    latent_size: int | None = None
 
     def __post_init__(self) -> None:
         _positive(self.num_experts, "num_experts")

@@ -210,6 +210,7 @@ def _experts(out: list[Tensor], p: str, layer: int, moe: MoE, hidden: int) -> No
     e, inter, role = moe.num_experts, moe.expert.intermediate_size, "routed_experts"
     _linear(out, p + "ffn_gate_inp", layer, "router", hidden, e + moe.zero_experts, bias=moe.router_bias)
     names = ("ffn_gate_exps", "ffn_up_exps") if moe.expert.gated else ("ffn_up_exps",)
+    model_hidden, hidden = hidden, moe.latent_size or hidden  # Nemotron-H latent experts
     # transformers sizes gate/up for LongCat-Flash's zero experts too (params.zero_expert_params).
     for name in names:
         out.append(Tensor(f"{p}{name}.weight", layer, (hidden, inter, e + moe.zero_experts), role))
@@ -218,6 +219,7 @@ def _experts(out: list[Tensor], p: str, layer: int, moe: MoE, hidden: int) -> No
     out.append(Tensor(f"{p}ffn_down_exps.weight", layer, (inter, hidden, e), role))
     if moe.expert.bias:
         out.append(Tensor(f"{p}ffn_down_exps.bias", layer, (hidden, e), role))
+    hidden = model_hidden
     if moe.shared_expert is not None:
         if moe.shared_expert_gate:
             out.append(Tensor(p + "ffn_gate_inp_shexp.weight", layer, (hidden,), "shared_experts"))

@@ -13,7 +13,8 @@ Reference: transformers 5.24 ``models/<model_type>/modeling_<model_type>.py`` an
   ``num_local_experts`` is 0.
 - Nemotron-H: one block per layer from ``layers_block_type`` or ``hybrid_override_pattern``
   (``M`` Mamba-2, ``*`` attention, ``-`` MLP, ``E`` MoE), each behind one RMSNorm; squared-ReLU
-  MLPs and experts (no gate matrix); ``head_dim`` defaults to 128, not ``hidden / heads``.
+  MLPs and experts (no gate matrix); ``head_dim`` defaults to 128, not ``hidden / heads``;
+  with ``moe_latent_size`` the routed experts work in a latent between two projections.
 - Falcon-H1: every layer runs attention and a Mamba-2 mixer in parallel, then an MLP;
   ``mamba_d_ssm`` (default 1024) sets the Mamba width, ``projectors_bias`` the out_proj bias,
   ``mamba_rms_norm`` the gated norm.
@@ -152,8 +153,6 @@ def nemotron_h(f: Fields, name: str, mt: str) -> ModelSpec:
     unknown = sorted(set(kinds) - set(NEMOTRON_PATTERN.values()))
     if unknown:
         f.errors.append(f"field 'layers_block_type' has unknown block types {', '.join(unknown)}")
-    if f.data.get("moe_latent_size") is not None:
-        f.errors.append("field 'moe_latent_size' (latent MoE projections) is not modelled yet")
     attn = attention(f, hidden, heads_default=32, kv_default=8, head_dim_default=128, bias_key=None)
     mixer = Mamba2(
         n_heads=f.integer("mamba_num_heads", default=128),
@@ -168,6 +167,7 @@ def nemotron_h(f: Fields, name: str, mt: str) -> ModelSpec:
     mlp_bias = f.boolean("mlp_bias", default=False)
     mlp = MLP(f.integer("intermediate_size", default=21504), gated=False, bias=mlp_bias)
     moe = None
+    latent = f.opt_int("moe_latent_size")
     if "moe" in kinds:
         moe = MoE(
             num_experts=f.integer("n_routed_experts", "num_local_experts", default=8),
@@ -175,7 +175,15 @@ def nemotron_h(f: Fields, name: str, mt: str) -> ModelSpec:
             expert=MLP(f.integer("moe_intermediate_size", default=7688), gated=False),
             shared_expert=MLP(f.integer("moe_shared_expert_intermediate_size", default=7688), gated=False,
                               bias=mlp_bias),
+            latent_size=latent,
         )
+    projections: tuple[ExtraWeight, ...] = ()
+    if latent is not None:  # NemotronHMoE.fc1_latent_proj / fc2_latent_proj around the routed experts
+        projections = (ExtraWeight("ffn_latent_in.weight", "routed_experts", (hidden, latent)),
+                       ExtraWeight("ffn_latent_out.weight", "routed_experts", (latent, hidden)))
+        if mlp_bias:
+            projections += (ExtraWeight("ffn_latent_in.bias", "routed_experts", (latent,)),
+                            ExtraWeight("ffn_latent_out.bias", "routed_experts", (hidden,)))
     f.check()
     blocks = {
         "linear_attention": LayerGroup(1, None, mixer=mixer, norm_placement="single"),
@@ -183,7 +191,7 @@ def nemotron_h(f: Fields, name: str, mt: str) -> ModelSpec:
         "mlp": LayerGroup(1, None, mlp=mlp, norm_placement="single"),
     }
     if moe is not None:
-        blocks["moe"] = LayerGroup(1, None, moe=moe, norm_placement="single")
+        blocks["moe"] = LayerGroup(1, None, moe=moe, norm_placement="single", extras=projections)
     return decoder_spec(never_tied(f), name=name, model_type=mt, hidden=hidden,
                         vocab=f.integer("vocab_size", default=131072),
                         n_layers=len(kinds), make_layer=lambda i: blocks[kinds[i]],
