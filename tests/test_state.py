@@ -116,3 +116,20 @@ def test_memory_table_shows_state_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["memory", str(path), "--context", "64"], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
     assert "Recurrent state (exact)" in result.stdout
+
+
+def test_context_shows_constant_state(tmp_path: Path) -> None:
+    """context lists the state per sequence, a Recurrent state column equal at every context, and the chart legend."""
+    from llmcalc.context import memory_curve
+    from llmcalc.quant import weights_for_format
+
+    spec = spec_from_hf_config(JAMBA, source="jamba")
+    series = memory_curve(spec, weights=weights_for_format(spec, "bf16"), contexts=(128, 4096), batch_size=2,
+                          kv_dtype="bf16")
+    assert series[0].state_bytes == series[1].state_bytes == state_bytes(spec, batch_size=2).total_bytes > 0
+    assert series[1].kv_cache_bytes > series[0].kv_cache_bytes
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(JAMBA))
+    result = CliRunner().invoke(cli, ["context", str(path), "--batch", "2"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.output
+    assert "Recurrent state" in result.stdout and "recurrent state (constant)" in result.stdout
