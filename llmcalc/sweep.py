@@ -305,7 +305,7 @@ def check_size(grid: Grid, *, max_points: int = DEFAULT_MAX_POINTS, force: bool 
     if grid.size > max_points and not force:
         raise UsageError(
             f"the grid has {grid.size:,} points, more than the limit of {max_points:,}; "
-            "pass --yes (force=True) to run it anyway, or raise --max-points"
+            "pass force=True to run it anyway, or raise max_points"
         )
 
 
@@ -442,3 +442,35 @@ def _points(
                             progress(done, total_points)
     if progress is not None and done % PROGRESS_EVERY:
         progress(done, total_points)
+
+
+def grid_warnings(grid: Grid, specs: Mapping[str, ModelSpec]) -> tuple[dict[str, int | None], list[str]]:
+    """Each model's trained maximum context, and the warnings ``llmcalc memory`` would give for the grid:
+    combinations an engine runs only approximately (:func:`llmcalc.engine_support.check`, which raises
+    for those it does not run), contexts past a model's maximum (:func:`llmcalc.context.check_context`
+    allows up to 1,000 times it) and attention heads that do not split evenly over a GPU set's tensor-parallel size (as
+    :func:`llmcalc.fit.check_fit` notes; llama.cpp splits by layer, so not for it).
+    """
+    from llmcalc.engine_support import check as check_support
+    from llmcalc.quant import get_format
+
+    limits = {name: spec.max_context for name, spec in specs.items()}
+    warnings: list[str] = []
+    for fmt in grid.formats:  # what no engine runs is refused, as in `llmcalc memory`
+        named = [] if is_bits_per_weight(fmt) else [get_format(fmt)]
+        for message in check_support(_engine_for(grid, fmt), formats=named, kv_dtype=grid.kv_dtype):
+            if message not in warnings:
+                warnings.append(message)
+    for name in grid.models:
+        spec = specs[name]
+        limit = spec.max_context
+        beyond = [c for c in grid.contexts if limit is not None and c > limit]
+        if beyond:
+            warnings.append(f"{name} was trained for {limit:,} tokens; {', '.join(f'{c:,}' for c in beyond)} "
+                            "tokens are beyond it (the table marks them *)")
+        heads = spec.num_attention_heads
+        engines = {_engine_for(grid, fmt) for fmt in grid.formats}
+        if engines != {"llama.cpp"}:
+            for count in sorted({n for _, n in grid.gpus if n > 1 and heads and heads % n}):
+                warnings.append(f"{name}: {heads} attention heads do not split evenly over {count} GPUs")
+    return limits, warnings

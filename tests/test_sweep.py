@@ -195,8 +195,8 @@ def test_max_points_guard() -> None:
     grid = Grid(models=("llama-2-7b",), contexts=(1024, 2048, 4096), batches=(1, 2))
     with pytest.raises(UsageError) as info:
         sweep(grid, max_points=5)
-    assert str(info.value) == ("the grid has 6 points, more than the limit of 5; pass --yes (force=True) to run "
-                               "it anyway, or raise --max-points")
+    assert str(info.value) == ("the grid has 6 points, more than the limit of 5; pass force=True to run "
+                               "it anyway, or raise max_points")
     assert len(list(sweep(grid, max_points=5, force=True))) == 6
 
 
@@ -205,7 +205,7 @@ def test_cli_max_points_refused_when_not_a_terminal(runner: CliRunner) -> None:
     args = ["sweep", "--models", "llama-2-7b", "--contexts", "1024,2048,4096", "--batches", "1,2", "--format", "csv"]
     result = runner.invoke(cli, [*args, "--max-points", "5"])
     assert result.exit_code == 1
-    assert result.stderr == ("Error: the grid has 6 points, more than the limit of 5; pass --yes (force=True) to "
+    assert result.stderr == ("Error: the grid has 6 points, more than --max-points 5; pass --yes to "
                              "run it anyway, or raise --max-points\n")
     result = runner.invoke(cli, [*args, "--max-points", "5", "--yes"])
     assert result.exit_code == 0 and len(result.stdout.splitlines()) == 7
@@ -248,11 +248,12 @@ def test_cli_csv(runner: CliRunner) -> None:
 
 
 def test_cli_json(runner: CliRunner) -> None:
-    """JSON: an array of objects with the SweepPoint fields, equal to the library's points."""
+    """JSON: one document whose points are objects with the SweepPoint fields, equal to the library's points."""
     result = runner.invoke(cli, [*CLI_ARGS, "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data == [vars(p) for p in sweep(CLI_GRID)]
+    assert data["points"] == [vars(p) for p in sweep(CLI_GRID)]
+    assert runner.invoke(cli, [*CLI_ARGS, "--json"]).stdout == result.stdout
 
 
 def test_cli_table(runner: CliRunner) -> None:
@@ -269,8 +270,8 @@ def test_cli_table(runner: CliRunner) -> None:
                                                         gpus=(("h100", 1),)))]
     assert [r.pop(10) for r in rows] == [f"~{v:,.0f}" for v in speeds]
     assert rows == [
-        ["llama-2-7b", "4 bpw", "hf", "4,096", "1", "1xh100-sxm", "6.23", "6.23", "yes", "1", "3.14", "2.00"],
-        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096", "1", "1xh100-sxm", "6.25", "6.25", "yes", "1", "3.80",
+        ["llama-2-7b", "4 bpw", "hf", "4,096*", "1", "1xh100-sxm", "6.23", "6.23", "yes", "1", "3.14", "2.00"],
+        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096*", "1", "1xh100-sxm", "6.25", "6.25", "yes", "1", "3.80",
          "2.00"],
     ]
 

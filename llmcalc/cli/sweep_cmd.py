@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import click
 
-from llmcalc.cli.options import gpus_file_option, presets_dir_option, units_option, width_option
+from llmcalc.cli.options import gpus_file_option, presets_dir_option, units_option, warn, width_option
 from llmcalc.units import ByteUnits
 
 #: Grids of at least this many points show a progress bar (on a terminal).
@@ -85,11 +85,29 @@ def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str
     force = yes or _confirmed(grid.size, max_points)
     show_bar = grid.size >= PROGRESS_MIN_POINTS and _is_terminal(sys.stderr) and (
         output is not None or _is_terminal(sys.stdout))
+    from llmcalc.sweep import grid_warnings
+
+    if grid.size > max_points and not force:  # before any model is read
+        from llmcalc.errors import UsageError
+
+        raise UsageError(f"the grid has {grid.size:,} points, more than --max-points {max_points:,}; "
+                               "pass --yes to run it anyway, or raise --max-points")
+    specs = _specs(grid, presets_dirs)
+    limits, warnings = grid_warnings(grid, specs)
     with _progress(grid.size, show_bar) as progress:
-        points = run_sweep(grid, presets_dirs=presets_dirs, gpus_files=gpus_files, max_points=max_points,
-                           force=force, progress=progress)
+        points = run_sweep(grid, specs=specs, presets_dirs=presets_dirs, gpus_files=gpus_files,
+                           max_points=max_points, force=force, progress=progress)
         with _destination(output) as out:
-            _write(points, out, output_format, units, width or (FILE_TABLE_WIDTH if output else None))
+            _write(points, out, output_format, units, width or (FILE_TABLE_WIDTH if output else None), limits)
+    for message in warnings:  # after the output, so a sweep that fails says only why
+        warn(message)
+
+
+def _specs(grid: Any, presets_dirs: tuple[str, ...]) -> dict[str, Any]:
+    """Each model of the grid, loaded once (the sweep and its warnings share them)."""
+    from llmcalc.loading import load_model
+
+    return {m: load_model(m, presets_dirs=presets_dirs).spec for m in dict.fromkeys(grid.models)}
 
 
 def _counts(values: tuple[str, ...], flag: str) -> tuple[str, ...]:
@@ -163,7 +181,8 @@ def _file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, width: int | None) -> None:
+def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, width: int | None,
+           limits: dict[str, int | None]) -> None:
     from llmcalc.render import sweep as render
 
     if output_format == "csv":
@@ -173,4 +192,4 @@ def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, 
     else:
         from llmcalc.render.table import emit
 
-        emit(render.sweep_table(points, units=units), width=width, file=out)
+        emit(render.sweep_table(points, units=units, max_contexts=limits), width=width, file=out)

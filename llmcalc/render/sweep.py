@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 
@@ -55,7 +55,8 @@ def write_json(points: Iterable[SweepPoint], out: IO[str]) -> int:
     return n
 
 
-def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> RenderableType:
+def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits,
+                max_contexts: Mapping[str, int | None] | None = None) -> RenderableType:
     """One row per point: model, format, engine, context, batch, GPUs, sizes, fit and GPUs needed.
 
     Columns that hold one value in every row move to a line above the table when the width needs it;
@@ -68,7 +69,13 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Renderable
     rows = list(points)
     scale = size_scale((p.total_bytes for p in rows), units)
     unit = scale[1]
-    beyond_any = any(getattr(p, "beyond_max_context", False) for p in rows)
+    limits = max_contexts or {}
+
+    def beyond(p: SweepPoint) -> bool:
+        limit = limits.get(p.model)
+        return limit is not None and p.context_tokens > limit
+
+    beyond_any = any(beyond(p) for p in rows)
     columns = [Col("Model", "id"), Col("Format", "id"), Col("Engine", "text"), Col("Context", "number"),
                Col("Batch", "number"), Col("GPUs", "id"), Col(f"Total ({unit})", "number"),
                Col(f"Per GPU ({unit})", "number"), Col("Fits", "text"), Col("Needed", "number"),
@@ -79,7 +86,7 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Renderable
                "device; per GPU: on the GPUs shown. Weights and KV cache exact, the rest estimated. Speed: "
                "estimated decode tokens/s of one sequence (llmcalc speed).")
     if beyond_any:
-        caption += " * beyond the context the model was trained for."
+        caption += " * beyond the context the model was trained for (see the warning)."
     t = FitTable(columns, caption=caption, hoist=True, hint="`--format csv` or `--json` has every field")
 
     def b(n: int) -> str:
@@ -89,7 +96,7 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> Renderable
         fits: str | Text = "-" if p.fits is None else Text("yes", style="green") if p.fits else Text("no", style="red")
         needed = "-" if p.gpu is None else str(p.gpus_needed) if p.gpus_needed is not None else "> 64"
         fmt = f"{p.format} bpw" if is_bits_per_weight(p.format) else p.format
-        star = "*" if getattr(p, "beyond_max_context", False) else ""
+        star = "*" if beyond(p) else ""
         t.add_row(p.model, fmt, p.engine, f"{p.context_tokens:,}{star}", f"{p.batch_size:,}",
                   f"{p.num_gpus}x{p.gpu}" if p.gpu else "-", b(p.total_bytes),
                   b(p.per_gpu_bytes) if p.gpu else "-", fits, needed,
