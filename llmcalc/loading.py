@@ -66,8 +66,15 @@ def load_model(
 
         return _from_path(Path(ref))
     text = str(ref)
-    looks_like_path = text.lower().endswith(_FILE_SUFFIXES)  # no preset name ends like a model file
-    if not isinstance(ref, str) or looks_like_path:
+    if os.path.exists(text):  # a device, a FIFO, a socket: not something a model is read from
+        raise ConfigError(f"{text}: not a model file (give a config.json, model files, a YAML preset or a folder)")
+    expanded = os.path.expanduser(text) if text.startswith("~") else text
+    if expanded != text and (os.path.isdir(expanded) or os.path.isfile(expanded)):
+        from pathlib import Path
+
+        return _from_path(Path(expanded))
+    looks_like_path = text.lower().endswith(_FILE_SUFFIXES) or text.startswith(_PATH_STARTS) or text in (".", "..")
+    if not isinstance(ref, str) or looks_like_path:  # no preset name ends like a model file or starts like a path
         raise ConfigError(f"{ref}: no such file")
     if text.count("/") == 1:
         from llmcalc.importers.hf_cache import is_repo_id, resolve_repo
@@ -76,14 +83,32 @@ def load_model(
             from llmcalc.importers.hf_cache import find_snapshot
             from llmcalc.importers.hub import offline_requested
 
-            if find_snapshot(text) is None and not offline_requested(offline):
-                return _from_hub(text)
+            if find_snapshot(text) is None:
+                if not offline_requested(offline):
+                    return _from_hub(text)
+                fallback = _preset_for_repo(text, presets_dirs)  # offline: the preset of that name, if any
+                if fallback is not None:
+                    return fallback
             snapshot = resolve_repo(text)
             loaded = _from_folder(snapshot)
             return replace(loaded, kind="hf-cache", source=str(snapshot),
                            notes=(f"{text}: read from the local Hugging Face cache ({snapshot})", *loaded.notes))
     preset = load_preset(text, extra_dirs=presets_dirs)
     return _preset_model(preset)
+
+
+def _preset_for_repo(repo_id: str, presets_dirs: Iterable[str | Path]) -> LoadedModel | None:
+    """``meta-llama/Llama-3.1-8B`` missing from the cache, offline: the preset it names (loose matching), saying so."""
+    from llmcalc.errors import PresetError
+
+    try:
+        preset = load_preset(repo_id, extra_dirs=presets_dirs)
+    except PresetError:
+        return None
+    loaded = _preset_model(preset)
+    note = (f"{repo_id} is not in the local Hugging Face cache; using preset '{preset.name}' (its official "
+            "config), offline")
+    return replace(loaded, warnings=(note, *(w for w in loaded.warnings if w != preset.match_note)))
 
 
 def _preset_model(preset: Preset) -> LoadedModel:
@@ -122,11 +147,13 @@ def _from_path(path: Path) -> LoadedModel:
 
 
 _FILE_SUFFIXES = (".json", ".yaml", ".yml", ".safetensors", ".gguf")
+_PATH_STARTS = ("/", "./", "../", "~")
 
 
 def _config_spec(path: Path) -> tuple[dict[str, Any], ModelSpec]:
     data = read_json(path)
-    name = path.parent.name if path.name == "config.json" and path.parent.name else path.stem
+    folder = path.absolute().parent  # `llmcalc params .` is named after the folder, not "."
+    name = folder.name if path.name == "config.json" and folder.name else path.stem
     if path.name == "config.json" and path.parent.parent.name == "snapshots":  # HF cache: models--org--name
         name = path.parent.parent.parent.name.removeprefix("models--").replace("--", "/")
     spec = spec_from_hf_config(data, source=str(path), name=name)

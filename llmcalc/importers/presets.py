@@ -299,10 +299,39 @@ def resolve_preset(name: str, *, extra_dirs: Iterable[str | os.PathLike[str]] = 
             return found, f"'{name}' is not a preset name; using preset '{_stem(found)}'"
     import difflib
 
+    names = set(index.values()) | {_stem(p) for d in dirs for p in _files(d)}
+    sizes = _other_sizes(key, names)
+    if sizes:
+        stem, size, others = sizes
+        raise PresetError(f"unknown model '{name}': no {stem} preset of {size}; there are {', '.join(others)} "
+                          "(`llmcalc presets` lists them)")
     candidates = sorted(set(index) | {_stem(p) for d in dirs for p in _files(d)})
     close = difflib.get_close_matches(key, candidates, n=3, cutoff=0.6)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise PresetError(f"unknown model '{name}'{hint} (`llmcalc presets` lists them)")
+
+
+_SIZED = re.compile(r"(?P<stem>.+?)-(?P<size>\d+(?:\.\d+)?[bm])(?P<rest>(?:-.*)?)")
+
+
+def _size_value(size: str) -> float:
+    return float(size[:-1]) * (1e-3 if size.endswith("m") else 1.0)
+
+
+def _other_sizes(key: str, names: Iterable[str]) -> tuple[str, str, list[str]] | None:
+    """``llama-3.1-13b`` when no such preset exists: ("llama-3.1", "13b", the llama-3.1 presets by size), so the
+    error says there is no preset of that size instead of suggesting the nearest spelling (llama-3.2-3b)."""
+    m = _SIZED.fullmatch(key)
+    if m is None:
+        return None
+    found = []
+    for n in names:
+        other = _SIZED.fullmatch(n)
+        if other is not None and other.group("stem") == m.group("stem"):
+            found.append((_size_value(other.group("size")), n))
+    if not found or any(v == _size_value(m.group("size")) for v, _ in found):
+        return None  # that size exists: a spelling mistake elsewhere, which difflib handles
+    return m.group("stem"), m.group("size"), [n for _, n in sorted(found)]
 
 
 def _lookup(key: str, dirs: list[str]) -> str | None:
