@@ -35,6 +35,8 @@ def deepseek_v32(f: Fields, name: str, mt: str) -> ModelSpec:
     class has no direct-query form), and keeps ``index_topk`` (default 2048) tokens. MoE layers are
     those ``mlp_layer_types`` marks ``sparse``; without it, all but the first
     ``first_k_dense_replace`` (default 3). ``moe_layer_freq`` is not read by this class.
+    transformers caches the MLA latent (``kv_lora_rank + qk_rope_head_dim`` per token) and the
+    indexer keys (measured: benchmarks/measure_text_cache.py).
     """
     f = with_defaults(
         f,
@@ -68,7 +70,8 @@ def deepseek_v32(f: Fields, name: str, mt: str) -> ModelSpec:
     except SpecError as exc:
         f.errors.append(str(exc))
         indexer = None
-    return _deepseek(f, name, mt, sparse_layers=[t == "sparse" for t in types], indexer=indexer, q_rank_default=q_rank)
+    sparse = [t == "sparse" for t in types]
+    return _deepseek(f, name, mt, sparse_layers=sparse, indexer=indexer, q_rank_default=q_rank, hf_caches_latent=True)
 
 
 def _deepseek(
@@ -79,6 +82,7 @@ def _deepseek(
     sparse_layers: list[bool] | None = None,
     indexer: Indexer | None = None,
     q_rank_default: int | None = None,
+    hf_caches_latent: bool = False,
 ) -> ModelSpec:
     hidden = f.integer("hidden_size")
     heads = f.integer("num_attention_heads")
@@ -125,6 +129,7 @@ def _deepseek(
             qk_rope_head_dim=rope_dim,
             v_head_dim=v_dim,
             q_lora_rank=q_rank,
+            hf_caches_latent=hf_caches_latent,
         ),
         indexer=indexer,
     )

@@ -96,6 +96,7 @@ def longcat_flash(f: Fields, name: str, mt: str) -> ModelSpec:
             qk_rope_head_dim=rope_dim,
             v_head_dim=v_dim,
             q_lora_rank=q_rank,
+            hf_caches_latent=True,  # cache.update before expand_kv (measured: measure_text_cache.py)
         ),
     )
 

@@ -1,0 +1,60 @@
+"""hf-engine KV (and indexer) cache bytes of the 2025-26 text families equal the measured cache.
+
+tests/data/text_cache_measured.json holds the bytes the transformers 5.24 cache object holds after a
+prefill of T tokens at batch B (small random-weight bf16 models on CPU), measured by
+benchmarks/measure_text_cache.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmcalc import spec_from_hf_config
+from llmcalc.kvcache import indexer_cache_bytes, kv_cache
+
+TABLE = json.loads((Path(__file__).parent / "data" / "text_cache_measured.json").read_text())
+
+
+def _sliding_past_window(row: dict[str, Any]) -> bool:
+    spec = spec_from_hf_config(row["config"], source=row["label"])
+    return any(
+        g.attention is not None and g.attention.sliding_window and row["context_tokens"] > g.attention.sliding_window
+        for g in spec.main_stack.groups
+    )
+
+
+#: After a prefill longer than the window, transformers' DynamicSlidingWindowLayer keeps a view of the
+#: last window - 1 tokens of the whole prefill tensor, so the storage it holds is all T tokens until the
+#: next update; llmcalc's hf figure is the steady-state window. Strict xfail: flips when that is modelled.
+_PREFILL_VIEW = pytest.mark.xfail(
+    strict=True, reason="hf sliding layers hold the whole prefill's storage (a view) until the next step"
+)
+CASES = [
+    pytest.param(
+        row,
+        id=f"{row['label']}-T{row['context_tokens']}-B{row['batch_size']}",
+        marks=[_PREFILL_VIEW] if _sliding_past_window(row) else [],
+    )
+    for row in TABLE["rows"]
+]
+
+
+@pytest.mark.parametrize("row", CASES)
+def test_hf_cache_bytes_equal_measured(row: dict[str, Any]) -> None:
+    """kv_cache + indexer_cache_bytes (hf engine, bf16) equal the bytes transformers holds after prefill."""
+    spec = spec_from_hf_config(row["config"], source=row["label"])
+    t, b = row["context_tokens"], row["batch_size"]
+    kv = kv_cache(spec, context_tokens=t, batch_size=b, kv_dtype="bf16", engine="hf").total_bytes
+    indexer = indexer_cache_bytes(spec, context_tokens=t, batch_size=b, kv_dtype="bf16", engine="hf")
+    assert kv + indexer == row["measured_bytes"]
+
+
+def test_table_provenance() -> None:
+    """The table says what measured it."""
+    assert TABLE["transformers"] == "5.24.0"
+    assert TABLE["dtype"] == "bfloat16"
+    assert {row["label"] for row in TABLE["rows"]} >= {"deepseek_v32", "longcat_flash", "gemma3n_text"}
