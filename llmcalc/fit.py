@@ -84,6 +84,8 @@ def kv_share_bytes(kv_bytes: int, num_gpus: int, *, engine: str, latent: bool, k
         return math.ceil(kv_bytes / num_gpus)
     if latent:
         return kv_bytes
+    if not kv_heads:  # no attention layer (a state-space model): nothing is split by heads
+        return math.ceil(kv_bytes / num_gpus)
     return math.ceil(kv_bytes * math.ceil(kv_heads / num_gpus) / kv_heads)
 
 
