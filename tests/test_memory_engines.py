@@ -184,3 +184,15 @@ def test_fit_high_end() -> None:
     est = estimate_memory(spec, weights=weights_for_bpw(spec, 16), context_tokens=4096, settings=settings)
     fit = check_fit(spec, est, gpu, 1, settings)
     assert fit.fits_high == (per_gpu(spec, est, 1, settings).total_bytes_high <= fit.usable_bytes_per_gpu)
+
+
+@pytest.mark.parametrize(("gpu", "entry", "expected"), [("h100", "serve", (8192, 1024)), ("h100", "llm", (16384, 1024)),
+                                                        ("rtx-4090", "serve", (2048, 256))])
+def test_memory_report_uses_vllm_batch_defaults_of_the_gpu(gpu: str, entry: str, expected: tuple[int, int]) -> None:
+    """memory --engine vllm --gpu picks EngineArgs.get_batch_defaults for that GPU and entry point."""
+    from llmcalc.report import memory_report
+
+    report = memory_report(llmcalc.load_model("llama-3.1-8b"), engine="vllm", gpu=get_gpu(gpu), context_tokens=32768,
+                           vllm_entry_point=entry)
+    act = report.formats[0].estimate.activations
+    assert (act.tokens_in_flight, act.logits_bytes // (128256 * 4 * 3)) == expected

@@ -186,3 +186,37 @@ def test_plan_errors() -> None:
     with pytest.raises(UsageError, match="llama.cpp or vllm"):
         plan_for(spec, weights=weights, gpus=[BIG], context_tokens=256, batch_size=1, kv_dtype="f16",
                  settings=engine_settings("hf"), options=PlanOptions())
+
+
+def test_draft_model_on_the_main_gpu() -> None:
+    """--draft: the draft's weights and its KV cache at the same context sit on llama.cpp's first GPU."""
+    spec = _tiny(2, moe=True)
+    draft = _tiny(4, moe=False)
+    dweights = weights_for_bpw(draft, 16)
+    options = PlanOptions(n_gpu_layers=99, draft=("tiny-draft", draft, dweights))
+    plan = plan_for(spec, weights=weights_for_bpw(spec, 16), gpus=[BIG, BIG], context_tokens=256, batch_size=1,
+                    kv_dtype="f16", settings=SETTINGS, options=options)
+    draft_bytes = EMBED + 4 * DENSE_LAYER + OUTPUT + 4 * (4 + 4) * 256 * 2  # weights + KV of its 4 layers
+    assert plan.devices[0].extra_bytes == draft_bytes
+    assert plan.devices[1].extra_bytes == 0
+
+
+def test_mtp_heads() -> None:
+    """DeepSeek-V3's MTP module: one more (MoE) layer + eh_proj 2H x H + three norms (arXiv 2412.19437, 2.2)."""
+    from llmcalc.plans import mtp_bytes
+    from llmcalc.tensors import weight_tensors
+
+    spec = llmcalc.load_model("deepseek-v3").spec
+    weights = weights_for_bpw(spec, 8)
+    layer = sum(t.n_elements for t in weight_tensors(spec) if t.layer == 60)
+    assert mtp_bytes(spec, weights) == layer + 2 * 7168 * 7168 + 3 * 7168
+
+
+def test_vllm_lora_slots_split_over_tp() -> None:
+    """vLLM LoRA slots are sharded with their layers: a quarter each on four GPUs."""
+    spec = llmcalc.load_model("llama-3.1-8b").spec
+    options = PlanOptions(lora_rank=16, lora_count=4)
+    h100 = get_gpu("h100")
+    plan = plan_for(spec, weights=weights_for_bpw(spec, 16), gpus=[h100] * 4, context_tokens=4096, batch_size=1,
+                    kv_dtype="f16", settings=engine_settings("vllm"), options=options)
+    assert plan.devices[0].extra_bytes == -(-lora_slot_bytes(spec, rank=16, count=4) // 4)
