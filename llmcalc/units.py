@@ -42,10 +42,25 @@ def unit_legend(units: ByteUnits) -> str:
     return "GiB (2^30 bytes)" if units == "binary" else "GB (10^9 bytes)"
 
 
+def exact_decimal(n: int, divisor: int, digits: int = 2) -> str:
+    """``n / divisor`` to ``digits`` decimals, grouped with commas, from integers (no float artefacts at any size).
+
+    Ties round to even, as ``format(float)`` does for the exactly representable quotients of bytes by
+    powers of two, so the text is what ``f"{n / divisor:,.2f}"`` gives wherever that is exact.
+    """
+    scale = 10**digits
+    q, r = divmod(abs(n) * scale, divisor)
+    if 2 * r > divisor or (2 * r == divisor and q % 2 == 1):
+        q += 1
+    whole, frac = divmod(q, scale)
+    sign = "-" if n < 0 and q else ""
+    return f"{sign}{whole:,}" + (f".{frac:0{digits}d}" if digits else "")
+
+
 def format_bytes(n: int, units: ByteUnits = "binary", *, digits: int = 2, label: bool = True) -> str:
     """``n`` bytes in GiB or GB with ``digits`` decimals, labelled unless ``label`` is False."""
     divisor, name = byte_unit(units)
-    text = f"{n / divisor:,.{digits}f}"
+    text = exact_decimal(n, divisor, digits)
     return f"{text} {name}" if label else text
 
 

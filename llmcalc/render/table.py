@@ -31,7 +31,7 @@ from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderR
 from rich.table import Column, Table
 from rich.text import Text
 
-from llmcalc.units import GB, GIB, KB, KIB, MB, MIB, TB, TIB, ByteUnits
+from llmcalc.units import GB, GIB, KB, KIB, MB, MIB, TB, TIB, ByteUnits, exact_decimal
 
 ColumnKind = Literal["id", "number", "text", "label", "list", "prose", "detail"]
 Cell = str | Text
@@ -301,23 +301,10 @@ def stack(*parts: RenderableType | None) -> Group:
 
 # --- sizes -----------------------------------------------------------------------------------------
 
+__all__ = ["Col", "FitTable", "emit", "exact_decimal", "human_bytes", "notes_once", "size_cell", "size_scale", "stack"]
+
 _BINARY = ((TIB, "TiB"), (GIB, "GiB"), (MIB, "MiB"), (KIB, "KiB"), (1, "B"))
 _DECIMAL = ((TB, "TB"), (GB, "GB"), (MB, "MB"), (KB, "kB"), (1, "B"))
-
-
-def exact_decimal(n: int, divisor: int, digits: int = 2) -> str:
-    """``n / divisor`` to ``digits`` decimals, grouped with commas, from integers (no float artefacts).
-
-    Ties round to even, as ``format(float)`` does for the exactly representable quotients of bytes by
-    powers of two, so the text is what ``f"{n / divisor:,.2f}"`` gives wherever that is exact.
-    """
-    scale = 10**digits
-    q, r = divmod(abs(n) * scale, divisor)
-    if 2 * r > divisor or (2 * r == divisor and q % 2 == 1):
-        q += 1
-    whole, frac = divmod(q, scale)
-    sign = "-" if n < 0 and q else ""
-    return f"{sign}{whole:,}" + (f".{frac:0{digits}d}" if digits else "")
 
 
 def size_scale(values: Iterable[int], units: ByteUnits = "binary") -> tuple[int, str]:
