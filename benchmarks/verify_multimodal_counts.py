@@ -655,6 +655,56 @@ def llmcalc_counts(config: dict[str, Any], name: str) -> dict[str, int]:
     }
 
 
+IMAGE_SIZES = [(1024, 768), (768, 1024), (224, 224), (64, 64), (1920, 1080), (4000, 3000), (100, 2000), (3000, 28)]
+
+
+def _functions(module_file: str, *names: str, **env: Any) -> dict[str, Any]:
+    """The named top-level functions of an installed transformers file, executed on their own.
+
+    The image-processing modules import torchvision or PIL at the top, which the measurement venv
+    does not have; their resize arithmetic needs neither, so it is taken from the source as is.
+    """
+    import ast
+    import math
+
+    import transformers
+
+    path = Path(transformers.__file__).parent / "models" / module_file
+    tree = ast.parse(path.read_text())
+    namespace: dict[str, Any] = {"math": math, **env}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in names:
+            node.returns = None
+            for arg in [*node.args.args, *node.args.kwonlyargs]:
+                arg.annotation = None
+            exec(compile(ast.Module([node], []), str(path), "exec"), namespace)  # noqa: S102 - transformers' own code
+    return namespace
+
+
+def media_table() -> list[dict[str, Any]]:
+    """Image tokens by transformers' own resize functions for each dynamic rule (width, height)."""
+    qwen = _functions("qwen2_vl/image_processing_qwen2_vl.py", "smart_resize")["smart_resize"]
+    glm = _functions("glm4v/image_processing_glm4v.py", "smart_resize")["smart_resize"]
+    pix = _functions(
+        "pixtral/image_processing_pixtral.py",
+        "get_resize_output_image_size",
+        "_num_image_tokens",
+        get_image_size=lambda image, fmt=None: image,
+    )["get_resize_output_image_size"]
+    rows = []
+    for w, h in IMAGE_SIZES:
+        for rule, factor, lo, hi in (("qwen2_vl", 28, 56 * 56, 28 * 28 * 1280), ("qwen3_vl", 32, 65536, 16777216)):
+            if max(w, h) / min(w, h) <= 200:
+                hb, wb = qwen(h, w, factor=factor, min_pixels=lo, max_pixels=hi)
+                rows.append({"rule": rule, "width": w, "height": h, "tokens": (hb // factor) * (wb // factor) + 2})
+        if max(w, h) / min(w, h) <= 200 and min(w, h) >= 28:
+            hb, wb = glm(2, h, w, temporal_factor=2, factor=28, min_pixels=112 * 112, max_pixels=28 * 28 * 15000)
+            rows.append({"rule": "glm4v", "width": w, "height": h, "tokens": (hb // 28) * (wb // 28) + 2})
+        hp, wp = pix((h, w), size=(1540, 1540), patch_size=(28, 28))
+        rows.append({"rule": "mistral3", "width": w, "height": h, "tokens": (hp // 28) * (wp // 28 + 1)})
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="write the measured table (JSON) here")
@@ -687,6 +737,7 @@ def main() -> int:
             "transformers_version": transformers.__version__,
             "script": "benchmarks/verify_multimodal_counts.py",
             "configs": rows,
+            "image_tokens": media_table(),
         }
         args.write.write_text(json.dumps(payload, indent=1) + "\n")
         print(f"wrote {len(rows)} configs to {args.write}")

@@ -428,6 +428,8 @@ class MemoryEstimate:
     #: context; :mod:`llmcalc.state`), counted in ``total_bytes`` and ``exact_bytes``
     state_bytes: int = 0
     state: StateEstimate | None = None
+    #: the vision/audio towers' and projector's share of ``weights_bytes`` (:mod:`llmcalc.towers.weights`)
+    tower_bytes: int = 0
 
 
 def estimate_memory(
@@ -511,6 +513,7 @@ def estimate_memory(
         outside_budget_bytes_low=outside_low,
         outside_budget_bytes_high=outside_high,
         kv_cache_peak_bytes=kv.total_bytes + act.prefill_kv_bytes,
+        tower_bytes=sum(p.bytes for p in weights.by_type if p.type_name.endswith(" (towers)")),
         state_bytes=state.total_bytes,
         state=state,
     )

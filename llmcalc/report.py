@@ -15,6 +15,7 @@ from llmcalc.context import check_context
 from llmcalc.errors import UsageError
 from llmcalc.fit import FitResult, QuantChoice, best_quant, check_fit, gpus_needed, max_batch, max_context
 from llmcalc.gpus import GPU
+from llmcalc.kvcache import normalise_engine
 from llmcalc.loading import LoadedModel
 from llmcalc.memory import EngineSettings, MemoryEstimate, engine_settings, estimate_memory
 from llmcalc.quality import QualityCost, quality_cost
@@ -150,6 +151,7 @@ def memory_report(
     plan_options: PlanOptions | None = None,
     emit: str | None = None,
     vllm_entry_point: str = "serve",
+    extra_context_tokens: int = 0,
 ) -> MemoryReport:
     """Estimate memory for each requested weight format, and answer the fit questions asked.
 
@@ -159,7 +161,8 @@ def memory_report(
     plan (:mod:`llmcalc.plans`) on llama.cpp or vLLM; ``emit`` (``llama.cpp`` or ``vllm``) also writes
     the command line that realises it, and is the engine when none is given. vLLM's batch defaults
     follow the GPU and ``vllm_entry_point`` (``serve`` or ``llm``) as
-    :func:`llmcalc.engines.vllm.batch_defaults` says.
+    :func:`llmcalc.engines.vllm.batch_defaults` says. ``extra_context_tokens`` (images and audio,
+    :func:`llmcalc.media.media_tokens`) join each sequence's context.
     """
     if (solve_context or solve_batch or solve_quant or num_gpus) and gpu is None and not gpu_list:
         raise UsageError("--gpus, --max-context, --max-batch and --best-quant need --gpu")
@@ -173,6 +176,7 @@ def memory_report(
     ctx = context_tokens or DEFAULT_CONTEXT
     if context_tokens is None and spec.max_context and spec.max_context < ctx:
         ctx = spec.max_context
+    ctx += extra_context_tokens  # images and audio in each sequence (llmcalc.media)
     overrides = dict(settings_overrides or {})
     first_gpu = gpu or (min(gpu_list, key=lambda g: g.usable_memory_bytes) if gpu_list else None)
     if engine_name in ("vllm",) and "max_num_batched_tokens" not in overrides:
@@ -183,6 +187,9 @@ def memory_report(
                                       max_model_len=ctx)
         overrides["max_num_batched_tokens"] = tokens
         overrides.setdefault("max_num_seqs", seqs)
+    if "gpu_memory_utilization" in overrides and normalise_engine(engine_name) != "vllm":
+        raise UsageError(f"--gpu-memory-utilization is vLLM's share of each GPU; engine {engine_name} does not "
+                         "take one (give --engine vllm)")
     settings: EngineSettings = engine_settings(engine_name, **overrides)
     if (plan_options is not None or gpu_list or emit) and settings.engine not in ("llama.cpp", "vllm"):
         raise UsageError("offload plans, mixed GPU sets and --emit are for --engine llama.cpp or vllm")
@@ -190,7 +197,10 @@ def memory_report(
         from llmcalc.plans import PlanOptions
 
         plan_options = PlanOptions()
-    warnings: list[str] = []
+    from llmcalc.engine_support import check as check_support
+
+    quants = [quant] if isinstance(quant, str) else list(quant or ())
+    warnings: list[str] = check_support(settings.engine, formats=[get_format(q) for q in quants], kv_dtype=kv_dtype)
     check_context(spec, ctx)
     if spec.max_context is None and context_tokens is not None:
         warnings.append(f"{spec.name} states no maximum context; {ctx:,} tokens is not checked against one")
@@ -292,7 +302,7 @@ def model_reference(loaded: LoadedModel, weights: WeightsResult, engine: str) ->
 TOP_LEVEL_KEYS = ("weights_bytes", "kv_cache_bytes", "state_bytes", "activation_bytes", "overhead_bytes",
                   "total_bytes", "exact_bytes", "estimated_bytes", "activation_bytes_low", "activation_bytes_high",
                   "overhead_bytes_low", "overhead_bytes_high", "total_bytes_low", "total_bytes_high",
-                  "outside_budget_bytes", "kv_cache_peak_bytes")
+                  "outside_budget_bytes", "kv_cache_peak_bytes", "tower_bytes")
 
 
 def report_json(report: MemoryReport) -> dict[str, object]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from llmcalc.cli.media_opts import media_line, media_options, media_request
 from llmcalc.cli.options import (
     Count,
     bpw_option,
@@ -38,6 +39,7 @@ from llmcalc.units import ByteUnits
 @click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N", help="Number of GPUs (tensor parallel).")
 @units_option
 @click.option("--no-chart", is_flag=True, help="Leave out the chart of memory against context.")
+@media_options
 @json_option
 @presets_dir_option
 @gpus_file_option
@@ -45,7 +47,8 @@ from llmcalc.units import ByteUnits
 def context(model: str, context: int | None, bpw: list[str], quant: list[str], kv_dtype: str, batch: int,
             engine: str | None, gpu_set: list[tuple[str, int]], num_gpus: int | None, units: ByteUnits,
             no_chart: bool, as_json: bool,
-            presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
+            presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None,
+            image_sizes: tuple[tuple[int, int], ...] = (), images: int = 0, audio_seconds: float = 0.0) -> None:
     """The context window of MODEL: positional encoding, maximum context, positional table, KV cache per
     token, and memory against context length (with --gpu, the largest context that fits).
     """
@@ -56,14 +59,21 @@ def context(model: str, context: int | None, bpw: list[str], quant: list[str], k
 
     gpu, num_gpus = resolve_gpu(gpu_set, num_gpus)
     device = get_gpu(gpu, extra_files=gpus_files) if gpu else None
-    report = context_report(load_model(model, presets_dirs=presets_dirs), bpw=one_value(bpw, "--bpw"),
+    loaded = load_model(model, presets_dirs=presets_dirs)
+    media = media_request(loaded.spec, image_sizes, images, audio_seconds)
+    if media is not None:  # the images and audio join the context point of the curve
+        context = (context or 0) + media.total_tokens
+        click.echo(f"Media: {media_line(media)}", err=True)
+    report = context_report(loaded, bpw=one_value(bpw, "--bpw"),
                             quant=one_value(quant, "--quant"),
                             context_tokens=context, batch_size=batch, kv_dtype=kv_dtype, engine=engine,
                             gpu=device, num_gpus=num_gpus)
     if report.window_growth is not None and report.window_growth.warning:
         warn(report.window_growth.warning)
     if as_json:
-        click.echo(dumps(report))
+        from llmcalc.jsonout import to_jsonable
+
+        click.echo(dumps({**to_jsonable(report), "media": to_jsonable(media)} if media is not None else report))
         return
     from llmcalc.render.context import context_view
     from llmcalc.render.table import emit

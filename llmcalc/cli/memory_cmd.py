@@ -6,6 +6,7 @@ from functools import partial
 
 import click
 
+from llmcalc.cli.media_opts import media_line, media_options, media_request
 from llmcalc.cli.options import (
     Count,
     bpw_option,
@@ -72,6 +73,7 @@ from llmcalc.units import ByteUnits
 @click.option("--ubatch", "n_ubatch", type=Count(), metavar="N", help="llama.cpp -ub (physical batch).  [default: 512]")
 @click.option("--no-flash-attention", is_flag=True,
               help="llama.cpp -fa off: the compute buffer holds the attention scores.")
+@media_options
 @units_option
 @json_option
 @presets_dir_option
@@ -85,7 +87,8 @@ def memory(model: str | None, bpw: list[str], quant: list[str], context: int | N
            cpu_offload_gb: int | None, emit_target: str | None, lora_rank: int | None, lora_count: int | None,
            draft: str | None, mtp: bool, max_num_batched_tokens: int | None, max_num_seqs: int | None,
            vllm_entry_point: str, n_ubatch: int | None, no_flash_attention: bool, units: ByteUnits, as_json: bool,
-           presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None) -> None:
+           presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None,
+           image_sizes: tuple[tuple[int, int], ...] = (), images: int = 0, audio_seconds: float = 0.0) -> None:
     """Memory to run MODEL: exact weights and KV cache, estimated activations and overhead.
 
     With no MODEL, every preset is shown in one table (with --gpu, which fit).
@@ -111,6 +114,8 @@ def memory(model: str | None, bpw: list[str], quant: list[str], context: int | N
                   solve_batch=solve_batch, solve_quant=solve_quant, quality_order=QUALITY_ORDER,
                   settings_overrides=overrides, gpu_list=mixed, plan_options=options,
                   emit=emit_target.lower() if emit_target else None, vllm_entry_point=vllm_entry_point)
+    if model is None and (image_sizes or images or audio_seconds):
+        raise click.UsageError("--image, --images and --audio need a MODEL")
     if model is None:
         from llmcalc.importers.presets import all_preset_paths, load_preset_file
         from llmcalc.loading import LoadedModel
@@ -127,11 +132,18 @@ def memory(model: str | None, bpw: list[str], quant: list[str], context: int | N
         return
     from llmcalc.loading import load_model
 
-    report = run(load_model(model, presets_dirs=presets_dirs))
+    loaded = load_model(model, presets_dirs=presets_dirs)
+    media = media_request(loaded.spec, image_sizes, images, audio_seconds)
+    report = run(loaded, extra_context_tokens=media.total_tokens if media else 0)
     for message in report.warnings:
         warn(message)
+    if media is not None:
+        click.echo(f"Media: {media_line(media)}", err=True)
     if as_json:
-        click.echo(dumps(report_json(report)))
+        from llmcalc.jsonout import to_jsonable
+
+        media_json = {"media": to_jsonable(media)} if media is not None else {}
+        click.echo(dumps({**report_json(report), **media_json}))
         return
     from llmcalc.render.memory import memory_view
     from llmcalc.render.table import emit

@@ -10,7 +10,7 @@ from llmcalc.cli.options import json_option, model_argument, presets_dir_option,
 from llmcalc.importers.presets import load_all_presets
 from llmcalc.jsonout import dumps
 from llmcalc.loading import LoadedModel, load_model
-from llmcalc.params import count_params
+from llmcalc.params import ParamCounts, count_params
 
 SORT_KEYS = {
     "name": lambda r: r[0].name,
@@ -21,6 +21,7 @@ SORT_KEYS = {
 }
 
 if TYPE_CHECKING:
+    from llmcalc.spec import ModelSpec
     from llmcalc.stored import CountCheck
 
 
@@ -63,7 +64,8 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
              f"architecture ({check.difference_params:+,}); the config and the weights disagree")
     if as_json:
         files = {"files": _files_json(loaded, check)} if loaded.weights is not None else {}
-        click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, **_fields(counts), **files}))
+        towers = {"towers": _towers_json(loaded.spec)} if loaded.spec.towers else {}
+        click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, **_fields(counts), **towers, **files}))
         return
     from llmcalc.render.params import params_table, stored_weights_view
     from llmcalc.render.table import emit, stack
@@ -94,11 +96,20 @@ def _files_json(loaded: LoadedModel, check: CountCheck | None) -> dict[str, obje
     }
 
 
+def _towers_json(spec: ModelSpec) -> list[dict[str, object]]:
+    """Each tower: role, kind, size, its parameters and components, the image-token rule."""
+    from llmcalc.jsonout import to_jsonable
+
+    return [{**to_jsonable(t), "params": t.params, "components": dict(t.components)} for t in spec.towers]
+
+
 def _fields(counts: object) -> dict[str, object]:
     from llmcalc.jsonout import to_jsonable
 
     data: dict[str, object] = dict(to_jsonable(counts))
     data.pop("model", None)
+    if isinstance(counts, ParamCounts):  # the property: total less towers and projector
+        data["language_params"] = counts.language_params
     return data
 
 

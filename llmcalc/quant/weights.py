@@ -146,20 +146,22 @@ def weights_for_format(
       and where the mix depends on an importance matrix the caller did not specify.
     """
     fmt = get_format(fmt) if isinstance(fmt, str) else fmt
+    from llmcalc.towers.weights import with_towers  # vision/audio towers: 16-bit or the mmproj file
+
     if fmt.kind == MIX:
-        return _gguf(spec, fmt, imatrix, stored_output_head, tokenizer)
+        return with_towers(spec, fmt, _gguf(spec, fmt, imatrix, stored_output_head, tokenizer))
     if fmt.kind in (LINEAR, EXPERTS):
-        return linear_layers(spec, fmt)
-    params = count_params(spec).total_params
+        return with_towers(spec, fmt, linear_layers(spec, fmt))
+    params = count_params(spec).language_params
     notes = [f"every parameter at {fmt.bits_per_weight} bits"]
     if fmt.family == "ggml":
         name = fmt.name.removeprefix("ggml-")
         hint = f"; a GGUF file of type {name} is a per-tensor mix" if name in GGUF_FILE_TYPES else ""
         notes.append(f"a raw ggml block type applied to every tensor, norms included{hint}")
-    return make_result(
+    return with_towers(spec, fmt, make_result(
         fmt.name,
         [TypeBytes(fmt.name, params, bits_to_bytes(params, fmt.bits_per_weight))],
         approximate=fmt.approximate,
         notes=notes,
-    )
+    ))
 

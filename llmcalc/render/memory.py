@@ -40,6 +40,8 @@ def memory_view(report: MemoryReport, *, units: ByteUnits) -> RenderableType:
         return size_cell(n, scale, units)
 
     row("Weights (exact)", [b(f.estimate.weights_bytes) for f in report.formats])
+    if any(f.estimate.tower_bytes for f in report.formats):
+        row("  of which vision/audio towers", [b(f.estimate.tower_bytes) for f in report.formats], "dim")
     row("KV cache (exact)", [b(f.estimate.kv_cache_bytes) for f in report.formats])
     if any(f.estimate.state_bytes for f in report.formats):
         row("Recurrent state (exact)", [b(f.estimate.state_bytes) for f in report.formats])

@@ -48,6 +48,30 @@ def describe(spec: ModelSpec) -> str:
     return " · ".join(parts)
 
 
+def tower_summary(counts: ParamCounts) -> str:
+    """`` (language model 27.0B, vision tower 0.4B)`` for a multimodal checkpoint, else ``""``."""
+    parts = [
+        f"{label} {human_count(value)}"
+        for label, value in (
+            ("vision tower", counts.vision_params),
+            ("audio tower", counts.audio_params),
+            ("projector", counts.projector_params),
+        )
+        if value
+    ]
+    return f" (language model {human_count(counts.language_params)}, {', '.join(parts)})" if parts else ""
+
+
+def tower_lines(spec: ModelSpec) -> list[str]:
+    """One line per tower: its kind, size and components (the breakdown lists each tower as one row)."""
+    lines = []
+    for tower in spec.towers:
+        shape = f"{tower.num_layers} layers, hidden {tower.hidden_size:,}: " if tower.num_layers else ""
+        parts = ", ".join(f"{name.replace('_', ' ')} {human_count(value)}" for name, value in tower.components)
+        lines.append(f"{tower.role.capitalize()} ({tower.kind}, {human_count(tower.params)}): {shape}{parts}")
+    return lines
+
+
 def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str, rumour: str | None = None) -> RenderableType:
     """One model: each component with its share and active count, then the totals.
 
@@ -57,7 +81,8 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str, rumour: st
     if counts.moe:
         columns.append(Col("Active per token", "number"))
     t = FitTable(columns, title=f"{title}: {human_count(counts.total_params)} parameters"
-                 + (f", {human_count(counts.active_params)} active per token" if counts.moe else ""))
+                 + (f", {human_count(counts.active_params)} active per token" if counts.moe else "")
+                 + tower_summary(counts))
     row: list[str | Text]
     for c in counts.components:
         row = [c.label, human_count(c.params), f"{c.params:,}", f"{c.params / counts.total_params:.1%}"]
@@ -70,6 +95,8 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str, rumour: st
         totals += [("Active per token", counts.active_params),
                    ("Active excl. input embedding", counts.active_params_excluding_embedding)]
     totals.append(("Non-embedding", counts.non_embedding_params))
+    if spec.towers:
+        totals.append(("Language model", counts.language_params))
     for label, value in totals:
         row = [
             Text(label, style="bold"), human_count(value), f"{value:,}", f"{value / counts.total_params:.1%}"
@@ -94,6 +121,7 @@ def params_table(spec: ModelSpec, counts: ParamCounts, *, title: str, rumour: st
             f"{m.num_experts} x {human_count(single)} = {human_count(m.num_experts * single)} would count the "
             f"shared parts {m.num_experts} times. The total is {human_count(counts.total_params)}."
         ))
+    notes.extend(Text(line, style="dim") for line in tower_lines(spec))
     if counts.mtp_params:
         notes.append(Text(
             f"Multi-token-prediction module (not in the total): {human_count(counts.mtp_params)} "

@@ -99,7 +99,9 @@ def glm4v(f: Fields, name: str, mt: str) -> ModelSpec:
     """GLM-4.1V / GLM-4.5V (``Glm4vForConditionalGeneration``, ``Glm4vMoeForConditionalGeneration``).
 
     Images: Qwen2-VL-style smart resize to multiples of ``patch x merge`` (28) within 112 x 112 and
-    28 x 28 x 15,000 pixels (``Glm4vImageProcessor`` defaults), one token per ``28 x 28`` block.
+    28 x 28 x 15,000 pixels (``Glm4vImageProcessor`` defaults), one token per ``28 x 28`` block. GLM's
+    ``smart_resize`` counts an image as ``temporal_patch_size`` (2) frames against those limits, so
+    the per-image limits recorded are half of them.
     """
     raw = f.data.get("text_config")
     if not isinstance(raw, Mapping):
@@ -122,7 +124,7 @@ def glm4v(f: Fields, name: str, mt: str) -> ModelSpec:
         attention_bias=v.boolean("attention_bias", default=False),
         in_channels=v.integer("in_channels", default=3),
     )
-    vision = with_image_tokens(vision, qwen_tokens(patch, merge, 112 * 112, 28 * 28 * 15_000))
+    vision = with_image_tokens(vision, qwen_tokens(patch, merge, 112 * 112 // 2, 28 * 28 * 15_000 // 2))
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=True)
     return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
