@@ -82,3 +82,11 @@ def test_conflicting_flags_are_usage_errors() -> None:
     """--n-cpu-moe with --cpu-moe, or --lora-rank alone, exit 2."""
     assert _run("mixtral", "--gpu", "rtx4090", "--n-cpu-moe", "3", "--cpu-moe")[0] == 2
     assert _run("mixtral", "--gpu", "rtx4090", "--lora-rank", "8", "--engine", "vllm")[0] == 2
+
+
+@pytest.mark.parametrize(("backend", "block"), [("flashmla", 64), ("cutlass_mla", 128)])
+def test_mla_backend_flag(backend: str, block: int) -> None:
+    """--mla-backend sets vLLM's MLA KV block (FlashMLA 64, CUTLASS MLA 128 tokens)."""
+    code, out, _ = _run("deepseek-v3", "--engine", "vllm", "--context", "100", "--mla-backend", backend, "--json")
+    assert code == 0
+    assert json.loads(out)["kv_cache_bytes"] == 61 * 576 * 2 * block

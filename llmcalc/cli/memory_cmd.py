@@ -70,6 +70,8 @@ from llmcalc.units import ByteUnits
 @click.option("--max-num-seqs", type=Count(), metavar="N", help="vLLM's sequences per step.  [default: 256 or 1024]")
 @click.option("--vllm-entry-point", type=click.Choice(["serve", "llm"]), default="serve", show_default=True,
               help="vLLM's entry point: `vllm serve` (API server) or the LLM class; their batch defaults differ.")
+@click.option("--mla-backend", type=click.Choice(["flashmla", "cutlass_mla"]), default=None,
+              help="vLLM's MLA kernel: KV blocks of 64 (FlashMLA, Hopper) or 128 tokens (CUTLASS MLA, Blackwell).")
 @click.option("--ubatch", "n_ubatch", type=Count(), metavar="N", help="llama.cpp -ub (physical batch).  [default: 512]")
 @click.option("--no-flash-attention", is_flag=True,
               help="llama.cpp -fa off: the compute buffer holds the attention scores.")
@@ -86,7 +88,8 @@ def memory(model: str | None, bpw: list[str], quant: list[str], context: int | N
            n_cpu_moe: int | None, cpu_moe: bool, no_kv_offload: bool, tensor_split: str | None,
            cpu_offload_gb: int | None, emit_target: str | None, lora_rank: int | None, lora_count: int | None,
            draft: str | None, mtp: bool, max_num_batched_tokens: int | None, max_num_seqs: int | None,
-           vllm_entry_point: str, n_ubatch: int | None, no_flash_attention: bool, units: ByteUnits, as_json: bool,
+           vllm_entry_point: str, mla_backend: str | None, n_ubatch: int | None, no_flash_attention: bool,
+           units: ByteUnits, as_json: bool,
            presets_dirs: tuple[str, ...], gpus_files: tuple[str, ...], width: int | None,
            image_sizes: tuple[tuple[int, int], ...] = (), images: int = 0, audio_seconds: float = 0.0) -> None:
     """Memory to run MODEL: exact weights and KV cache, estimated activations and overhead.
@@ -103,7 +106,7 @@ def memory(model: str | None, bpw: list[str], quant: list[str], context: int | N
     gpu, num_gpus = resolve_gpu(gpu_set, num_gpus) if not mixed else (None, None)
     overrides = settings_overrides(gpu_memory_utilization=gpu_memory_utilization, n_ubatch=n_ubatch,
                                    max_num_batched_tokens=max_num_batched_tokens, max_num_seqs=max_num_seqs,
-                                   flash_attention=not no_flash_attention)
+                                   flash_attention=not no_flash_attention, mla_backend=mla_backend)
     device = get_gpu(gpu, extra_files=gpus_files) if gpu else None
     options = plan_options(solve=solve_offload, n_gpu_layers=n_gpu_layers, n_cpu_moe=n_cpu_moe, cpu_moe=cpu_moe,
                            no_kv_offload=no_kv_offload, tensor_split=tensor_split, cpu_offload_gb=cpu_offload_gb,

@@ -23,13 +23,17 @@ def gpu_list(gpu_set: Sequence[tuple[str, int]], gpus_files: Sequence[str]) -> l
 
 def settings_overrides(*, gpu_memory_utilization: float | None, n_ubatch: int | None,
                        max_num_batched_tokens: int | None, max_num_seqs: int | None,
-                       flash_attention: bool) -> dict[str, object]:
+                       flash_attention: bool, mla_backend: str | None = None) -> dict[str, object]:
     """The engine settings the flags change (only those given)."""
     given = {"gpu_memory_utilization": gpu_memory_utilization, "n_ubatch": n_ubatch,
              "max_num_batched_tokens": max_num_batched_tokens, "max_num_seqs": max_num_seqs}
     out: dict[str, object] = {k: v for k, v in given.items() if v is not None}
     if not flash_attention:
         out["flash_attention"] = False
+    if mla_backend is not None:
+        from llmcalc.engines.vllm import MLA_BLOCK_TOKENS
+
+        out["mla_block_tokens"] = MLA_BLOCK_TOKENS[mla_backend]
     return out
 
 
