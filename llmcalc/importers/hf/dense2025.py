@@ -104,7 +104,9 @@ def seed_oss(f: Fields, name: str, mt: str) -> ModelSpec:
     default."""
     f = with_defaults(f, num_key_value_heads=8)
     o_bias = f.boolean("attention_out_bias", default=False)
-    spec = llama_like(f, name, mt, qkv_bias_default=True, o_bias_follows_qkv=False, head_dim_default=128)
+    spec = llama_like(
+        f, name, mt, qkv_bias_default=True, o_bias_follows_qkv=False, head_dim_default=128, sliding=False
+    )
     return with_attention(spec, o_bias=o_bias)
 
 

@@ -58,17 +58,20 @@ def dots1(f: Fields, name: str, mt: str) -> ModelSpec:
 
     Layers from ``first_k_dense_replace`` (default 0) on are MoE with a shared expert of
     ``n_shared_experts x moe_intermediate_size``; q/k RMSNorms of ``head_dim``; q/k/v/o biased by
-    ``attention_bias``; sliding window per ``layer_types`` (``use_sliding_window`` off by default).
+    ``attention_bias``; sliding window per ``layer_types``, by default on layers from
+    ``max_window_layers`` (62) on when ``sliding_window`` (4096) is set.
     """
     f = with_defaults(f, num_key_value_heads=32)
     first_dense = f.integer("first_k_dense_replace", default=0, minimum=0)
     moe = deepseek_style_moe(f, shared_default=0)
     n = f.integer("num_hidden_layers")
+    if "sliding_window" not in f.data:
+        f = with_defaults(f, sliding_window=4096)
     types = None
     if not f.has("layer_types"):
-        use = f.boolean("use_sliding_window", default=False)
-        start = f.integer("max_window_layers", default=n, minimum=0)
-        types = ["sliding_attention" if use and i >= start else "full_attention" for i in range(n)]
+        window = f.opt_int("sliding_window")
+        start = f.integer("max_window_layers", default=62, minimum=0)
+        types = ["sliding_attention" if window and i >= start else "full_attention" for i in range(n)]
     return llama_like(
         f, name, mt, qk_norm="head", layer_types=types, moe_at=lambda i: moe if i >= first_dense else None
     )
