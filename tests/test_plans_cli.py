@@ -87,6 +87,6 @@ def test_conflicting_flags_are_usage_errors() -> None:
 @pytest.mark.parametrize(("backend", "block"), [("flashmla", 64), ("cutlass_mla", 128)])
 def test_mla_backend_flag(backend: str, block: int) -> None:
     """--mla-backend sets vLLM's MLA KV block (FlashMLA 64, CUTLASS MLA 128 tokens)."""
-    code, out, _ = _run("deepseek-v3", "--engine", "vllm", "--context", "100", "--mla-backend", backend, "--json")
+    code, out, _ = _run("deepseek-v3", "--engine", "vllm", "--context", "60", "--mla-backend", backend, "--json")
     assert code == 0
     assert json.loads(out)["kv_cache_bytes"] == 61 * 576 * 2 * block
