@@ -184,3 +184,10 @@ def test_model_files_decide_a_stored_head() -> None:
     assert stored_output_head(stored)
     assert not stored_output_head(LoadedModel(spec=spec, source="x", kind="safetensors", counted_params=total))
     assert not stored_output_head(LoadedModel(spec=spec, source="x", kind="config"))
+
+
+def test_state_space_convolutions_stay_f32() -> None:
+    """Jamba's ssm_conv1d stays F32 in Q4_K_M (src/llama-quant.cpp ``tensor_allows_quantization`` excludes it;
+    the converter writes it F32), while its ssm_in projection takes the default Q4_K."""
+    types = dict((t.name, ty) for t, ty in gguf_tensor_types(preset("jamba-1.5-mini"), "q4_k_m"))
+    assert (types["blk.0.ssm_conv1d.weight"], types["blk.0.ssm_in.weight"]) == ("F32", "Q4_K")

@@ -76,18 +76,45 @@ def _block_layer(name: str) -> int:
 def _kept_type(tensor: Tensor, default: str) -> str | None:
     """The type of a tensor llama-quantize does not quantize, or ``None`` when it is eligible.
 
-    The converter writes 1-D tensors, norms, biases, MoE routers, position and token-type tables as
-    F32 (``convert_hf_to_gguf.py``) and ``tensor_allows_quantization`` leaves them so; T5's
-    relative-position bias is excluded by name and keeps the 16-bit source type.
+    The converter writes 1-D tensors, norms, biases, MoE routers, position and token-type tables,
+    state-space and short convolutions and RWKV's small time-mix matrices as F32 (the F32 list of
+    ``ModelBase.prepare_tensors``, conversion/base.py) and ``tensor_allows_quantization``
+    (src/llama-quant.cpp) leaves them so; the other tensors it excludes by name (T5's ``attn_rel_b``,
+    Gemma 3n's ``altup``/``laurel``/``per_layer_model_proj``, MiniMax's indexer projections) keep
+    the 16-bit type they were converted in.
     """
     name = tensor.name
     if tensor.n_dims < 2 or not name.endswith("weight") or "_norm.weight" in name:
         return "F32"
-    if any(s in name for s in ("ffn_gate_inp", "position_embd", "token_types")):
+    if any(s in name for s in _F32_BY_NAME):
         return "F32"
-    if "attn_rel_b" in name:
+    if any(s in name for s in _SIXTEEN_BIT_BY_NAME):
         return "BF16" if default == "BF16" else "F16"
     return None
+
+
+#: Tensors the converter writes in F32 and llama-quantize does not touch (by name).
+_F32_BY_NAME = (
+    "ffn_gate_inp",
+    "position_embd",
+    "token_types",
+    "ssm_conv1d",
+    "shortconv.conv.weight",
+    "ffn_gate_tid2eid",
+    *(f"time_mix_{x}.weight" for x in ("first", "w0", "w1", "w2", "v0", "v1", "v2", "a0", "a1", "a2", "g1", "g2")),
+    "time_mix_decay_w1.weight",
+    "time_mix_decay_w2.weight",
+    "time_mix_lerp_fused.weight",
+)
+#: Tensors llama-quantize leaves in the type they were converted in (by name).
+_SIXTEEN_BIT_BY_NAME = (
+    "attn_rel_b",
+    "altup",
+    "laurel",
+    "per_layer_model_proj",
+    "indexer.k_proj.weight",
+    "indexer.q_proj.weight",
+)
 
 
 class _Counters:
