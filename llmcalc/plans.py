@@ -292,6 +292,8 @@ def _place(spec: ModelSpec, lay: _Layout, gpus: Sequence[GPU], *, context_tokens
     notes = ["the token embedding stays in system RAM (llama.cpp never offloads the input layer)"]
     if spec.lm_head == "tied" and out_dev >= 0:
         notes.append("tied output: the output layer's GPU holds a copy of the token embedding")
+    if kv_dtype not in ("f16", "bf16", "f32") and not settings.flash_attention:
+        notes.append(f"llama.cpp needs flash attention for a quantized V cache ({kv_dtype}); drop --no-flash-attention")
     if not lay.exact:
         notes.append("not a GGUF file type: its bytes are spread over the tensors in proportion to their elements")
     return Plan("llama.cpp", spec.name, context_tokens, batch_size, kv_dtype, tuple(uses), ram,

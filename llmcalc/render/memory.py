@@ -173,6 +173,16 @@ def shell_lines(command: str, width: int = 76) -> str:
     return " \\\n    ".join(lines)
 
 
+def _plan_summary(f: FormatReport) -> str:
+    """A plan's settings in the engine's own flags: ``-ngl 49 --n-cpu-moe 25``, ``--cpu-offload-gb 4``."""
+    assert f.plan is not None
+    s = dict(f.plan.settings)
+    if f.plan.engine == "llama.cpp":
+        moe = " --cpu-moe" if s.get("cpu_moe") else (f" --n-cpu-moe {s['n_cpu_moe']}" if s.get("n_cpu_moe") else "")
+        return f"-ngl {s['n_gpu_layers']}{moe}" + ("" if s.get("kv_offload", True) else " -nkvo")
+    return f"--cpu-offload-gb {s.get('cpu_offload_gb') or 0}"
+
+
 def _setting(value: object) -> str:
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
@@ -219,6 +229,9 @@ def all_models_table(reports: Sequence[MemoryReport], *, units: ByteUnits) -> Re
         columns.append(Col("Max batch", "number"))
     if solve_quant:
         columns.append(Col("Best format", "id"))
+    planned = any(f.plan is not None for r in reports for f in r.formats)
+    if planned:
+        columns += [Col("Plan", "id"), Col(f"RAM {unit}", "number"), Col("Plan fits", "text", justify="center")]
     columns += [Col(f"Weights {unit}", "detail", justify="right"), Col(f"KV cache {unit}", "detail", justify="right")]
     caption = (f"Sizes in {unit}. Context: 4,096 tokens or the model's maximum if smaller, unless --context.")
     if solve_context or solve_batch:
@@ -238,6 +251,9 @@ def all_models_table(reports: Sequence[MemoryReport], *, units: ByteUnits) -> Re
                 cells.append(_solved(f.max_batch_size, f, r))
             if solve_quant:
                 cells.append(r.best_quant.format if r.best_quant else "none fits")
+            if planned:
+                cells += ([_plan_summary(f), size_cell(f.plan.ram.total_bytes, scale, units),
+                           "yes" if f.plan.fits else "no"] if f.plan is not None else ["-", "-", "-"])
             cells += [size_cell(e.weights_bytes, scale, units), size_cell(e.kv_cache_bytes, scale, units)]
             t.add_row(*cells)
     return t
