@@ -38,8 +38,10 @@ Cell = str | Text
 
 #: Kinds that are never wrapped or cut.
 WHOLE_KINDS = frozenset({"id", "number", "text"})
-#: The narrowest a folding column is made before columns are dropped.
+#: The narrowest a folding column is made before columns are dropped: prose, and detail (sources, notes:
+#: folded narrower than this they run to many lines, and are better left to --json).
 MIN_FOLD_WIDTH = 16
+MIN_DETAIL_WIDTH = 40
 #: A row of this value in ``rows`` starts a new section (a rule across the table).
 SECTION: None = None
 
@@ -137,7 +139,8 @@ class FitTable:
                 need.append(nat)
             else:
                 words = max([_longest_word(t, col.kind) for t in texts] + [header_word, 1])
-                floor = words if col.kind in ("list", "label") else min(nat, max(MIN_FOLD_WIDTH, header_word))
+                fold = MIN_DETAIL_WIDTH if col.kind == "detail" else MIN_FOLD_WIDTH
+                floor = words if col.kind in ("list", "label") else min(nat, max(fold, header_word))
                 if col.kind == "label":
                     floor = max(words, min(nat, MIN_FOLD_WIDTH))
                 need.append(min(nat, max(floor, 1)))
@@ -248,7 +251,12 @@ class FitTable:
 
     def _stacked(self, max_width: int, keep: Sequence[int]) -> Iterable[RenderableType]:
         """One block per row: the ``id`` cells on the first line, then ``Header: value`` pieces."""
-        ids = [i for i in keep if self.columns[i].kind == "id"] or [keep[0]]
+        ids = []  # the leading identifier columns name the block; later ones are fields like any other
+        for i in keep:
+            if self.columns[i].kind != "id":
+                break
+            ids.append(i)
+        ids = ids or [keep[0]]
         rest = [i for i in keep if i not in ids]
         for row in self._data():
             yield Text("  ".join(_plain(row[i]) for i in ids), style="bold")
