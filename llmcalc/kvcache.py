@@ -108,11 +108,14 @@ class EngineCache:
     #: vLLM's block for MLA latents: 64 tokens with FlashMLA, 128 with CUTLASS MLA
     #: (``get_supported_kernel_block_sizes`` in vllm/v1/attention/backends/mla/flashmla.py, cutlass_mla.py)
     latent_block_tokens: int = VLLM_BLOCK_TOKENS
+    #: vLLM's attention block; a hybrid state-space model raises it so one page holds a layer's state
+    #: (``HybridAttentionMambaModelConfig``, :func:`llmcalc.state.state_bytes`'s ``attention_block_tokens``)
+    block_tokens: int = VLLM_BLOCK_TOKENS
 
     def cached_tokens(self, context_tokens: int, window: int | None, *, latent: bool = False) -> int:
         """Token slots one sequence occupies in one layer (``latent``: an MLA latent cache)."""
         if self.engine == "vllm":
-            block = self.latent_block_tokens if latent else VLLM_BLOCK_TOKENS
+            block = self.latent_block_tokens if latent else self.block_tokens
             if window is None:
                 return _round_up(context_tokens, block)
             span = min(window - 1 + self.max_num_batched_tokens, context_tokens)

@@ -450,10 +450,15 @@ def estimate_memory(
     """
     settings = settings or engine_settings(engine)
     kv_dtype = normalise_kv_dtype(kv_dtype)
-    kv = kv_cache(spec, context_tokens=context_tokens, batch_size=batch_size, kv_dtype=kv_dtype,
-                  engine=settings.engine, encoder_tokens=encoder_tokens, cache=settings.cache)
-    act = activation_estimate(spec, context_tokens=context_tokens, batch_size=batch_size, settings=settings)
     state = state_bytes(spec, batch_size=batch_size, engine=settings.engine, kv_dtype=kv_dtype)
+    cache = settings.cache
+    if state.attention_block_tokens:  # vLLM hybrid: attention blocks sized to hold one layer's state
+        from dataclasses import replace
+
+        cache = replace(cache, block_tokens=state.attention_block_tokens)
+    kv = kv_cache(spec, context_tokens=context_tokens, batch_size=batch_size, kv_dtype=kv_dtype,
+                  engine=settings.engine, encoder_tokens=encoder_tokens, cache=cache)
+    act = activation_estimate(spec, context_tokens=context_tokens, batch_size=batch_size, settings=settings)
     tensors = weights.total_bytes + kv.total_bytes + state.total_bytes + act.total_bytes
     rounding = allocator_rounding(spec, weights.bits_per_weight) if settings.engine == "hf" else 0
     over = overhead_estimate(settings, tensor_bytes=tensors, allocator_rounding_bytes=rounding)
@@ -480,6 +485,9 @@ def estimate_memory(
     if state.state_layers:
         notes.append(f"{state.state_layers} state-space / linear-attention layers keep {state.bytes_per_sequence:,} "
                      "bytes of state per sequence, whatever the context (recurrent state line)")
+        if state.attention_block_tokens:
+            notes.append(f"vLLM sizes attention blocks at {state.attention_block_tokens} tokens so that one page "
+                         "holds a layer's state (state pages padded to it)")
     exact = weights.total_bytes + kv.total_bytes + state.total_bytes
     estimated = act.total_bytes + over.total_bytes
     return MemoryEstimate(

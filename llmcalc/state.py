@@ -22,9 +22,11 @@ transformers holds them; the engines differ in widths, dtypes and paging:
   the conv window (``(k - 1) x channels``) and ``s_l`` the SSM state, both f32 by default
   (``type_r`` / ``type_s``).
 
-Left out: vLLM's prefix-caching copies of state (off for hybrid models by default), its larger
-attention block size's effect on the KV rounding of attention layers (see ``attention_block_tokens``),
-speculative-decoding state copies, and RecurrentGemma's static attention buffers in transformers.
+The larger vLLM attention block (``attention_block_tokens``) also rounds the attention layers' KV:
+:func:`llmcalc.memory.estimate_memory` passes it to the KV cache (Qwen3-Next: 544 tokens).
+
+Left out: vLLM's prefix-caching copies of state (off for hybrid models by default), speculative-
+decoding state copies, and the sweep's KV rounding, which keeps 16-token blocks.
 """
 
 from __future__ import annotations

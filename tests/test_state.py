@@ -133,3 +133,15 @@ def test_context_shows_constant_state(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["context", str(path), "--batch", "2"], env={"COLUMNS": "120"})
     assert result.exit_code == 0, result.output
     assert "Recurrent state" in result.stdout and "recurrent state (constant)" in result.stdout
+
+
+def test_vllm_hybrid_kv_uses_the_raised_block() -> None:
+    """On vLLM a hybrid model's attention KV is rounded to the raised block size (32 tokens here), not 16."""
+    from llmcalc.memory import estimate_memory
+    from llmcalc.quant import weights_for_format
+
+    spec = spec_from_hf_config(JAMBA, source="jamba")
+    est = estimate_memory(spec, weights=weights_for_format(spec, "bf16"), context_tokens=40, batch_size=1,
+                          kv_dtype="bf16", engine="vllm")
+    assert est.state is not None and est.state.attention_block_tokens == 32
+    assert est.kv_cache_bytes == 2 * 64 * 128  # 2 attention layers x 64 tokens (40 rounded to 32s) x 128 B
