@@ -35,7 +35,7 @@ flashmla.py`` and ``cutlass_mla.py``, ``get_supported_kernel_block_sizes``).
 formula gives 3.03 and 3.53 GiB: the logged peak is 1.57-2.09 x the formula; :data:`ACTIVATION_RANGE`
 is 1.0-2.1.
 
-**LoRA** (``vllm/lora/models.py``, ``LoRAModelManager``, and ``vllm/lora/layers``
+**LoRA** (``vllm/lora/models.py``, ``model_manager.py`` in newer releases, ``LoRAModelManager``; ``vllm/lora/layers``
 ``create_lora_weights``): vLLM preallocates, per LoRA-wrapped linear layer, ``lora_a`` stacks of
 ``max_loras x max_lora_rank x in`` and ``lora_b`` of ``max_loras x out x max_lora_rank`` in the
 model dtype, whether or not adapters are loaded.
