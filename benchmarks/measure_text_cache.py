@@ -6,7 +6,8 @@ at batch ``B`` with ``use_cache=True``, and sums the bytes of every distinct ten
 from the returned cache (K/V of each layer, DeepSeek-V3.2's indexer keys). Writes
 ``tests/data/text_cache_measured.json``; ``tests/test_families_cache.py`` checks that llmcalc's
 hf-engine ``kv_cache`` plus ``indexer_cache_bytes`` equals each row exactly. What it shows: MLA
-layers cache expanded K and V in transformers (LongCat-Flash twice per layer), Gemma 3n's
+layers cache the latent (``kv_lora_rank + qk_rope_head_dim``) in transformers 5.24, DeepSeek-V3 as
+well as V3.2 and LongCat-Flash (twice per layer), not expanded K and V; Gemma 3n's
 KV-sharing layers cache nothing, sliding-window layers hold at most the window after a prefill
 longer than it. Not imported by the package.
 """
@@ -55,6 +56,26 @@ CONFIGS: list[tuple[str, dict[str, Any]]] = [
             index_n_heads=2,
             index_head_dim=16,
             index_topk=8,
+            n_group=1,
+            topk_group=1,
+        ),
+    ),
+    (
+        "deepseek_v3",
+        dict(
+            model_type="deepseek_v3",
+            **_S,
+            intermediate_size=96,
+            moe_intermediate_size=32,
+            n_routed_experts=4,
+            num_experts_per_tok=2,
+            n_shared_experts=1,
+            first_k_dense_replace=1,
+            kv_lora_rank=32,
+            q_lora_rank=48,
+            qk_rope_head_dim=8,
+            qk_nope_head_dim=16,
+            v_head_dim=12,
             n_group=1,
             topk_group=1,
         ),
