@@ -81,10 +81,11 @@ VARIATIONS: dict[str, list[dict[str, Any]]] = {
                dict(hidden_size=32, num_heads=4)],
     "jamba": [{}, dict(tie_word_embeddings=True), dict(num_experts=1), dict(mamba_dt_rank=5, mamba_conv_bias=False,
               mamba_proj_bias=True, mamba_expand=3, attn_layer_period=2, attn_layer_offset=0),
-              dict(expert_layer_period=3, expert_layer_offset=2, num_key_value_heads=4)],
+              dict(expert_layer_period=3, expert_layer_offset=2, num_key_value_heads=4),
+              dict(head_dim=8)],
     "bamba": [{}, dict(tie_word_embeddings=True, attention_bias=True, mlp_bias=True),
               dict(mamba_proj_bias=True, mamba_conv_bias=False, mamba_d_head=16, mamba_n_heads=8),
-              dict(attn_layer_indices=None, mamba_expand=1, mamba_n_heads=4)],
+              dict(attn_layer_indices=None, mamba_expand=1, mamba_n_heads=4), dict(num_key_value_heads=None)],
     "granitemoehybrid": [{}, dict(num_local_experts=0), dict(tie_word_embeddings=True, attention_bias=True),
                          dict(layer_types=["attention"] * 4, mamba_proj_bias=True),
                          dict(mamba_n_groups=2, mamba_d_conv=3, head_dim=8)],
@@ -113,7 +114,7 @@ VARIATIONS: dict[str, list[dict[str, Any]]] = {
                add_bias_linear=True, num_key_value_heads=2), dict(num_mem_blocks=4, intermediate_size=80,
                use_conv_bias=False, mamba_ngroups=2)],
     "recurrent_gemma": [{}, dict(lru_width=96, conv1d_width=3), dict(attention_bias=True, tie_word_embeddings=False,
-                        block_types=["recurrent", "attention"])],
+                        block_types=["recurrent", "attention"]), dict(head_dim=8, num_key_value_heads=None)],
 }
 
 
@@ -149,7 +150,8 @@ def main() -> None:
     for model_type, variations in VARIATIONS.items():
         for i, change in enumerate(variations):
             cfg = {**BASE[model_type], **change}
-            cfg = {k: v for k, v in cfg.items() if v is not None or k in ("mamba_d_ssm", "block_ffn_dim_multiplier")}
+            cfg = {k: v for k, v in cfg.items()
+                   if v is not None or k in ("mamba_d_ssm", "block_ffn_dim_multiplier", "num_key_value_heads")}
             if change.get("layer_types", 1) is None:
                 cfg.pop("layer_types", None)
             if change.get("attn_layer_indices", 1) is None:

@@ -44,7 +44,9 @@ def attention(
 ) -> Attention:
     """A GQA block from ``num_attention_heads`` / ``num_key_value_heads`` / ``head_dim``."""
     heads = f.integer("num_attention_heads", default=heads_default)
-    kv = f.integer("num_key_value_heads", default=kv_default if kv_default is not None else heads)
+    # an explicit null means "as many as query heads" (each config's __post_init__)
+    explicit_null = "num_key_value_heads" in f.data and f.data["num_key_value_heads"] is None
+    kv = f.integer("num_key_value_heads", default=heads if kv_default is None or explicit_null else kv_default)
     if head_dim_default is not None and not f.has("head_dim"):
         head_dim = head_dim_default
     else:

@@ -209,7 +209,8 @@ def recurrent_gemma(f: Fields, name: str, mt: str) -> ModelSpec:
     n = f.integer("num_hidden_layers", default=26)
     heads = f.integer("num_attention_heads", default=10)
     kv = f.integer("num_key_value_heads", default=heads)
-    head_dim = hidden // heads
+    # RecurrentGemmaConfig sets head_dim = hidden // heads, but a config.json value is applied after
+    head_dim = f.integer("head_dim", default=hidden // heads)
     bias = f.boolean("attention_bias", default=False)
     window = f.integer("attention_window_size", default=2048)
     attn = Attention(heads, kv, max(head_dim, 1), max(head_dim, 1), qkv_bias=bias, o_bias=True,
