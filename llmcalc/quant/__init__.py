@@ -26,6 +26,17 @@ so that ``fp16`` and ``bf16`` keep meaning "every parameter in 16 bits". Lookups
 treat ``-``, ``_`` and spaces alike.
 
 Bits become bytes in one place, :func:`bits_to_bytes`, with exact fractions.
+
+The package, one module per concern (every public name is re-exported here):
+
+- :mod:`~llmcalc.quant.bits`: bits per weight as exact fractions, and bits to bytes;
+- :mod:`~llmcalc.quant.ggml_types`: ggml block types and every ``llama_ftype`` (include/llama.h);
+- :mod:`~llmcalc.quant.catalogue`: the named formats, aliases, quality order and lookup;
+- :mod:`~llmcalc.quant.results`: result types, uniform and linear-layer pricing;
+- :mod:`~llmcalc.quant.gguf_mix`: llama-quantize's per-tensor type rules (src/llama-quant.cpp);
+- :mod:`~llmcalc.quant.gguf_layout`: a whole GGUF file's bytes (header, metadata, tensor infos,
+  padding), ``WeightsResult.file_bytes``;
+- :mod:`~llmcalc.quant.weights`: :func:`weights_for_format`, the dispatch.
 """
 
 
