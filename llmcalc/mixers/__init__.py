@@ -12,6 +12,11 @@ kind, each a frozen dataclass that implements :class:`llmcalc.mixers.base.Mixer`
   holds for one sequence, constant in the context length (Mamba's conv and SSM states, a linear
   attention's recurrent matrix), with the dtype policy each engine applies.
 
+Kinds: :mod:`.mamba` (Mamba-1, Mamba-2), :mod:`.deltanet` (Qwen3-Next's gated DeltaNet),
+:mod:`.kda` (Kimi Delta Attention), :mod:`.lightning` (MiniMax lightning attention), :mod:`.rglru`
+(RecurrentGemma's RG-LRU block), :mod:`.shortconv` (LFM2); :mod:`.patterns` counts a model's layers
+by kind, and :mod:`llmcalc.state` prices the state per engine.
+
 Adding a mixer kind is one module here plus the importer that builds it; nothing else changes.
 """
 
