@@ -6,7 +6,7 @@ An estimate, not a measurement. The model is a roofline with a few named, fitted
 **Decode** (one step makes one token for each of ``B`` sequences)::
 
     bytes   = touched weights + B x (KV cache at the current context + recurrent state)
-    t_mem   = bytes_on_device / (BW x e_bw[engine/backend] x f_bw[format])
+    t_mem   = bytes_on_device / min(BW, BW x e_bw x (BW / 1 TB/s)^-a x f_bw[format])
               + bytes_offloaded / host_bandwidth                  (PCIe or system RAM)
     t_flops = B x FLOPs_per_token / (P16 x e_decode_flops[engine/backend])
     t_step  = max(t_mem, t_flops) + layers x t_layer[engine/backend] (+ per-GPU hop / all-reduce)
@@ -331,7 +331,7 @@ def estimate_speed(
     f_pf = c.format_prefill_factor.get(cls, c.format_prefill_factor["other"])
     bpp = weights_bytes / weights_params if weights_params else 2.0
     tp = hw.count if engine != "llama.cpp" else 1
-    eff_bw = prof.effective_bandwidth(hw.bandwidth_bytes_s) * f_bw
+    eff_bw = min(float(hw.bandwidth_bytes_s), prof.effective_bandwidth(hw.bandwidth_bytes_s) * f_bw)
 
     def step(batch: int, ctx: int) -> tuple[float, float, float | None, float, float, int, int]:
         touched = int(work.touched_params(batch) * bpp)
@@ -396,21 +396,6 @@ def estimate_speed(
         range_high=hi,
         notes=tuple(notes),
     )
-
-
-def single_stream_decode_tps(work: ModelWork, *, bytes_per_param: float, fmt_class: str, hw: Hardware,
-                             profile: Profile, constants: Constants, context_tokens: int) -> float:
-    """Decode tokens/s of one sequence, the fast path the sweep's Speed column uses (same formula)."""
-    f_bw = constants.format_bw_factor.get(fmt_class, constants.format_bw_factor["other"])
-    tp = hw.count if not profile.key.startswith("llama.cpp") else 1
-    on_device = work.dense_params * bytes_per_param + work.moe_layers * work.expert_params * work.experts_per_token \
-        * bytes_per_param + work.kv_bytes_per_token * context_tokens + work.state_bytes
-    t_mem = on_device / tp / (profile.effective_bandwidth(hw.bandwidth_bytes_s) * f_bw)
-    t_over = work.layers * profile.layer_overhead_s + (hw.count - 1) * profile.gpu_hop_s
-    if tp > 1:
-        t_over += 2 * work.layers * profile.allreduce_s
-    t_cmp = work.flops_per_token(context_tokens) / tp / (hw.flops * profile.decode_flops_efficiency) if hw.flops else 0
-    return 1 / (max(t_mem, t_cmp) + t_over)
 
 
 def speed_for(
@@ -479,7 +464,8 @@ def decode_coefficients(work: ModelWork, *, bytes_per_param: float, fmt: str, gp
     prof = c.profiles[key]
     tp = count if engine != "llama.cpp" else 1
     f_bw = c.format_bw_factor.get(format_class(fmt), c.format_bw_factor["other"])
-    bw = prof.effective_bandwidth(gpu.memory_bandwidth_bytes_s) * f_bw * tp
+    peak = float(gpu.memory_bandwidth_bytes_s)
+    bw = min(peak, prof.effective_bandwidth(gpu.memory_bandwidth_bytes_s) * f_bw) * tp
     b = batch_size
     a_mem = (int(work.touched_params(b) * bytes_per_param) + b * work.state_bytes) / bw
     k_mem = b * work.kv_bytes_per_token / bw
