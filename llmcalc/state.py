@@ -19,8 +19,9 @@ transformers holds them; the engines differ in widths, dtypes and paging:
   ``16 x ceil(mamba_page / (16 x attention_page_per_token))`` tokens and pads every state page to the
   attention page, so each state layer holds one attention-sized page per sequence.
 - ``llama.cpp`` (``src/llama-memory-recurrent.cpp``): per sequence and recurrent layer, ``r_l`` holds
-  the conv window (``(k - 1) x channels``) and ``s_l`` the SSM state, both f32 by default
-  (``type_r`` / ``type_s``).
+  the conv window and ``s_l`` the SSM state, both f32; their widths are ``llama_hparams::n_embd_r``
+  (``(k - 1) x (d_inner + 2 G N)``, LFM2 ``(L - 1) x H``, KDA ``3 (k - 1) h d``) and ``n_embd_s``
+  (``N x d_inner``) in ``src/llama-hparams.cpp``.
 
 The larger vLLM attention block (``attention_block_tokens``) also rounds the attention layers' KV:
 :func:`llmcalc.memory.estimate_memory` passes it to the KV cache (Qwen3-Next: 544 tokens).
