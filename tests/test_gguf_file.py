@@ -99,3 +99,10 @@ def test_memory_json_carries_file_bytes(runner: CliRunner) -> None:
     data = json.loads(result.output)
     expected = weights_for_format(llmcalc.load_preset("qwen3-0.6b").spec, "q4_k_m", stored_output_head=True)
     assert data["formats"][0]["file_bytes"] == expected.file_bytes
+
+
+def test_estimated_tokenizer_is_labelled_in_the_notes() -> None:
+    """Without a tokenizer.json the notes say file_bytes rests on an estimated tokenizer, and its source."""
+    result = weights_for_format(llmcalc.load_preset("llama-3.1-8b").spec, "q4_k_m")
+    note = next(n for n in result.notes if n.startswith("file_bytes"))
+    assert "tokenizer estimated" in note and "gguf-files.json" in note
