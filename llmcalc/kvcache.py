@@ -10,9 +10,11 @@ between engines, and is modelled here, is what a layer caches and for how many t
 
 - **MLA** (DeepSeek-V2/V3, Kimi K2): vLLM (``MLAAttentionSpec`` in ``vllm/v1/kv_cache_interface.py``)
   and llama.cpp (``src/llama-kv-cache.cpp``, V-less cache since PR #19067) cache the compressed latent,
-  ``kv_lora_rank + qk_rope_head_dim`` values per layer and token. Hugging Face transformers
-  (``modeling_deepseek_v3.py``) caches the expanded per-head K (``n_h x (d_nope + d_rope)``) and V
-  (``n_h x d_v``).
+  ``kv_lora_rank + qk_rope_head_dim`` values per layer and token, and so does Hugging Face
+  transformers 5.24 (``DeepseekV3Attention.forward`` updates the cache before ``expand_kv``; also V2,
+  V3.2, LongCat-Flash, Kimi Linear: ``MLA.hf_caches_latent``). Kimi K2's remote code (DeepSeek's
+  original ``modeling_deepseek.py``) caches the expanded per-head K (``n_h x (d_nope + d_rope)``) and
+  V (``n_h x d_v``).
 - **Sliding-window layers** cache at most the window. transformers' ``DynamicSlidingWindowLayer``
   (``cache_utils.py``) keeps ``window - 1`` tokens as the logical cache, but from the first decode step
   on it holds them as a view of a ``window``-token tensor, so ``window`` tokens of storage (measured:

@@ -33,15 +33,9 @@ def _sliding_past_window(row: dict[str, Any]) -> bool:
 _PREFILL_VIEW = pytest.mark.xfail(
     strict=True, reason="hf sliding layers hold the whole prefill's storage (a view) until the next step"
 )
-#: transformers 5.24's DeepseekV3Attention updates the cache with the latent (kv_nope, k_rot) before
-#: expand_kv, as DeepSeek-V3.2 does; llmcalc's hf figure for deepseek_v2/v3/kimi_k2 is still the
-#: expanded per-head K and V. Strict xfail: flips when that builder sets MLA.hf_caches_latent.
-_V3_LATENT = pytest.mark.xfail(strict=True, reason="transformers 5.24 caches DeepSeek-V3's latent, llmcalc expands it")
 
 
 def _marks(row: dict[str, Any]) -> list[pytest.MarkDecorator]:
-    if row["label"] == "deepseek_v3":
-        return [_V3_LATENT]
     return [_PREFILL_VIEW] if _sliding_past_window(row) else []
 
 

@@ -27,12 +27,14 @@ def _ref(reference_dir: Path, name: str) -> ModelSpec:
         ("mixtral-8x7b", "hf", 131_072),
         ("deepseek-v3", "vllm", 70_272),
         ("deepseek-v3", "llama.cpp", 70_272),
-        ("deepseek-v3", "hf", 4_997_120),
+        ("deepseek-v3", "hf", 70_272),
+        ("kimi-k2", "hf", 2_498_560),
     ],
     ids=lambda v: str(v),
 )
 def test_reference_bytes_per_token(reference_dir: Path, name: str, engine: str, per_token: int) -> None:
-    """16-bit, batch 1: the README's exact per-token figures (MLA latent for vLLM/llama.cpp, expanded for HF)."""
+    """16-bit, batch 1: exact per-token figures; MLA is the latent for vLLM, llama.cpp and transformers 5.24
+    (DeepSeek-V3: 61 x 576 x 2), expanded for Kimi K2's remote code (61 x 64 heads x (192 + 128) x 2)."""
     assert kv_bytes_per_token(_ref(reference_dir, name), kv_dtype="f16", engine=engine) == per_token
 
 

@@ -23,8 +23,16 @@ from llmcalc.spec import (
 
 
 def deepseek(f: Fields, name: str, mt: str) -> ModelSpec:
-    """DeepSeek-V2/V3 and Kimi K2: MLA attention, dense first-k layers, shared + routed experts."""
-    return _deepseek(f, name, mt)
+    """DeepSeek-V2/V3 and Kimi K2: MLA attention, dense first-k layers, shared + routed experts.
+
+    transformers 5.24's ``DeepseekV2Attention`` / ``DeepseekV3Attention`` update the cache with the
+    compressed latent (``kv_nope`` of ``kv_lora_rank`` and ``k_rot`` of ``qk_rope_head_dim``) before
+    ``expand_kv``, so the hf engine caches the latent, as vLLM and llama.cpp do (measured:
+    benchmarks/measure_text_cache.py). Kimi K2 (``model_type: kimi_k2``) is not a transformers model:
+    it runs its checkpoint's remote code, DeepSeek's original ``modeling_deepseek.py``, which caches
+    the expanded per-head K and V, so it keeps the expanded figure.
+    """
+    return _deepseek(f, name, mt, hf_caches_latent=mt in ("deepseek_v2", "deepseek_v3"))
 
 
 def deepseek_v32(f: Fields, name: str, mt: str) -> ModelSpec:
