@@ -22,6 +22,8 @@ def human_count(n: int) -> str:
     """
     if abs(n) < 1000:
         return str(n)
+    if abs(n) >= 999_500 * 10**9:  # 1,000T and up: exact integers, not a float's digits
+        return exact_decimal(n, 10**12, 0) + "T"
     scales = ((10**3, "K"), (10**6, "M"), (10**9, "B"), (10**12, "T"))
     for i, (scale, suffix) in enumerate(scales):
         value = n / scale

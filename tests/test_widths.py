@@ -164,3 +164,12 @@ def test_size_scale_follows_the_largest_figure() -> None:
     """A column of small figures is shown in MiB, not 0.00 GiB."""
     assert table_module.size_scale([3 * 2**20, 2**10]) == (2**20, "MiB")
     assert table_module.size_scale([3 * 2**30, 2**10]) == (2**30, "GiB")
+
+
+@pytest.mark.parametrize(("n", "expected"), [(10**30, "1,000,000,000,000,000,000T"), (999_500 * 10**9, "1,000T"),
+                                             (1_234_599_751_680, "1.23T")], ids=["absurd", "1000T", "normal"])
+def test_huge_counts_are_integers(n: int, expected: str) -> None:
+    """An absurd parameter count prints exact digits, not a float's artefacts."""
+    from llmcalc.units import human_count
+
+    assert human_count(n) == expected
