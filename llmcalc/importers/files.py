@@ -6,10 +6,11 @@ same safe subset, faster).
 
 Reading is bounded whatever the file claims: only regular files are read (a FIFO would block
 forever, ``/dev/zero`` never ends), at most :data:`MAX_TEXT_FILE_BYTES` bytes are read, however
-large ``stat`` says the file is; JSON integers longer than :data:`MAX_INT_DIGITS` digits, NaN and
-Infinity are refused; nesting deeper than the parser's recursion limit is an error, not a
-``RecursionError``; and a YAML document whose aliases expand to more than
-:data:`MAX_YAML_NODES` values (a "billion laughs" file) is refused before anything walks it.
+large ``stat`` says the file is; JSON integers longer than :data:`MAX_INT_DIGITS` digits are
+refused (NaN and Infinity are floats, refused by the fields that read them); nesting deeper than
+the parser's recursion limit is an error, not a ``RecursionError``; and a YAML document whose
+aliases expand to more than :data:`MAX_YAML_NODES` values (a "billion laughs" file) is refused
+before anything walks it.
 """
 
 from __future__ import annotations
@@ -80,16 +81,17 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
-def _no_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
 def parse_json(text: str, *, source: str) -> Any:
-    """Parse JSON text: integers bounded, no NaN/Infinity, nesting bounded; errors name ``source``."""
+    """Parse JSON text: integers bounded, nesting bounded; errors name ``source``.
+
+    ``Infinity``, ``-Infinity`` and ``NaN`` are read as floats, as Python's json module and
+    transformers do: real configs carry them (Nemotron-H's ``time_step_limit: [0.0, Infinity]``).
+    A field llmcalc reads refuses a non-finite value there (:meth:`Fields.number`).
+    """
     import json
 
     try:
-        return json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
+        return json.loads(text, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
