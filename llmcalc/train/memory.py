@@ -171,7 +171,9 @@ def model_state_memory(
     local = dense + experts
     share = local / total  # the fraction of the model this GPU holds before ZeRO
     shard = par.dp * par.cp
-    z = Fraction(1, shard)
+    # ZeRO shards dense parameters over the dp x cp ranks and routed experts over the expert-data-
+    # parallel ranks, dp x cp / ep (Megatron's expert_data_parallel_size); z is the blended share
+    z = (dense * Fraction(1, shard) + experts * Fraction(par.ep, shard)) / local if local else Fraction(1, shard)
     full = trainable.method == "full"
     n_train = Fraction(trainable.trainable_params) * share
     frozen = local - n_train if full else Fraction(trainable.base_params) * share
