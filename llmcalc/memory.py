@@ -162,6 +162,8 @@ class ActivationEstimate:
     prefill_kv_bytes: int = 0
     #: llama.cpp without flash attention: the fp32 ``n_ubatch x n_ctx x heads`` attention scores
     scores_bytes: int = 0
+    #: llama.cpp: the KQ mask (``n_ctx x n_ubatch``, F32 plus an F16 copy with flash attention)
+    mask_bytes: int = 0
     #: the range of ``total_bytes`` from the measured spread (:mod:`llmcalc.engines`)
     total_bytes_low: int = 0
     total_bytes_high: int = 0
@@ -227,14 +229,18 @@ def activation_estimate(
     hidden_bytes = tokens * values * settings.activation_bytes
     rows = batch_size if settings.logits_rows is None else min(settings.logits_rows, max(tokens, batch_size))
     logits = rows * spec.vocab_size * 4 * settings.logits_copies if spec.lm_head != "none" else 0
-    scores = prefill_kv = 0
+    scores = prefill_kv = mask = 0
     if settings.engine == "llama.cpp":
+        padded = -(-context_tokens // 256) * 256
         if not settings.flash_attention:
             heads = max((g.attention.num_heads for g in spec.main_stack.groups if g.attention), default=0)
-            padded = -(-context_tokens // 256) * 256
             scores = tokens * padded * heads * 4
+        if any(g.attention is not None for g in spec.main_stack.groups):
+            # the KQ mask, an F32 graph input of n_kv x n_ubatch, plus its F16 copy for flash attention
+            # (src/llama-graph.cpp build_attn_inp_kq_mask); inputs stay alive through the whole graph
+            mask = tokens * padded * (6 if settings.flash_attention else 4)
         # ggml's allocator reuses buffers: the compute buffer is the largest of them, not the sum.
-        total = max(hidden_bytes, logits, scores)
+        total = max(hidden_bytes, logits, scores) + mask
     else:
         if settings.engine == "hf":
             prefill_kv = _prefill_window_bytes(spec, context_tokens, batch_size, settings.activation_bytes)
@@ -249,6 +255,7 @@ def activation_estimate(
         total_bytes=total,
         prefill_kv_bytes=prefill_kv,
         scores_bytes=scores,
+        mask_bytes=mask,
         total_bytes_low=int(formula * low_f) + prefill_kv,
         total_bytes_high=-(-formula * high_f.numerator // high_f.denominator) + prefill_kv,
     )
@@ -472,7 +479,8 @@ def estimate_memory(
     if kv.latent:
         notes.append(f"{settings.engine} caches MLA's compressed latent (kv_lora_rank + qk_rope_head_dim)")
     elif any(g.attention and g.attention.mla for g in spec.main_stack.groups):
-        notes.append("transformers caches MLA as expanded per-head K and V (vLLM and llama.cpp cache the latent)")
+        notes.append("this model's transformers code caches MLA as expanded per-head K and V "
+                     "(vLLM and llama.cpp cache the latent)")
     if kv.windowed_layers:
         notes.append(f"{kv.windowed_layers} sliding-window layers cache only their window")
     if act.prefill_kv_bytes:

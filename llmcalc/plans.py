@@ -265,10 +265,11 @@ def _place(spec: ModelSpec, lay: _Layout, gpus: Sequence[GPU], *, context_tokens
         weights[out_dev] += lay.output_bytes + lay.tied_output_bytes
     act = activation_estimate(spec, context_tokens=context_tokens, batch_size=batch_size, settings=settings)
     body = max(act.hidden_bytes, act.scores_bytes)
+    mask = act.mask_bytes
     uses = []
     for i, gpu in enumerate(gpus):
         used = layers[i] > 0 or out_dev == i
-        compute = max(body, act.logits_bytes if out_dev == i else 0) if used else 0
+        compute = max(body, act.logits_bytes if out_dev == i else 0) + mask if used else 0
         over = settings.cuda_context_bytes if used or i == 0 else 0
         extra = extras.total_bytes if i == 0 else 0
         kv_i = math.ceil(kv[i])
@@ -277,7 +278,7 @@ def _place(spec: ModelSpec, lay: _Layout, gpus: Sequence[GPU], *, context_tokens
         uses.append(DeviceUse(f"{gpu.name} #{i}", layers[i], weights[i], kv_i, compute, over, extra, total,
                               usable, total + margin_bytes <= usable))
     cpu_work = ram_layers > 0 or n_cpu_moe > 0 or not kv_offload or not gpus
-    ram_compute = max(body, act.logits_bytes if out_dev < 0 else 0) if cpu_work else 0
+    ram_compute = max(body, act.logits_bytes if out_dev < 0 else 0) + mask if cpu_work else 0
     ram_kv_bytes = math.ceil(ram_kv)
     ram = DeviceUse(CPU, ram_layers, ram_weights, ram_kv_bytes, ram_compute, 0, 0,
                     ram_weights + ram_kv_bytes + ram_compute, None, True)

@@ -111,13 +111,16 @@ def test_llama_cpp_layer_devices(n_layer: int, ngl: int, splits: list[float], ex
 
 
 def test_llama_cpp_compute_buffer_flash_attention() -> None:
-    """src/llama-context.cpp graph reserve: without flash attention the n_ubatch x n_ctx x heads fp32 scores."""
+    """src/llama-context.cpp graph reserve: without flash attention the n_ubatch x n_ctx x heads fp32 scores;
+    the KQ mask (src/llama-graph.cpp build_attn_inp_kq_mask) F32, plus an F16 copy with flash attention."""
     spec = _spec("llama-3.1-8b")
     on = activation_estimate(spec, context_tokens=32768, batch_size=1, settings=engine_settings("llama.cpp"))
     off = activation_estimate(spec, context_tokens=32768, batch_size=1,
                               settings=engine_settings("llama.cpp", flash_attention=False))
-    assert on.scores_bytes == 0 and on.total_bytes == max(on.hidden_bytes, on.logits_bytes)
-    assert off.scores_bytes == 512 * 32768 * 32 * 4 == off.total_bytes
+    assert on.scores_bytes == 0 and on.mask_bytes == 512 * 32768 * 6
+    assert on.total_bytes == max(on.hidden_bytes, on.logits_bytes) + on.mask_bytes
+    assert off.scores_bytes == 512 * 32768 * 32 * 4
+    assert off.total_bytes == off.scores_bytes + 512 * 32768 * 4
     small = activation_estimate(spec, context_tokens=32768, batch_size=1,
                                 settings=engine_settings("llama.cpp", n_ubatch=128))
     assert small.logits_bytes == 128 * 128256 * 4

@@ -22,7 +22,9 @@ device memory leaving a margin of 1,024 MiB per device; minimum context ``fit_pa
 **Compute buffers** (``ggml_backend_sched_reserve`` in ``src/llama-context.cpp``, graph of ``n_ubatch``
 tokens): the largest of the fp32 logits (``n_ubatch x n_vocab x 4``), the attention scores without
 flash attention (``n_ubatch x n_ctx x n_head x 4``; flash attention never builds them) and one
-layer's working set (``n_ubatch x values x 4``); ``n_ubatch`` 512, ``n_batch`` 2,048
+layer's working set (``n_ubatch x values x 4``), plus the KQ mask input (``n_ctx x n_ubatch`` F32 and,
+with flash attention, an F16 copy; ``build_attn_inp_kq_mask`` in ``src/llama-graph.cpp``); ``n_ubatch``
+512, ``n_batch`` 2,048
 (``common/common.h``). Flash attention is ``auto`` (on where the backend supports it).
 """
 
