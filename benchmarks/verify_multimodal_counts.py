@@ -8,8 +8,11 @@ split as ``shared/reference/configs-2-params.json`` splits them:
   what the projector takes from it;
 - ``projector_params``: ``multi_modal_projector``, Idefics3/SmolVLM's ``connector``, the Qwen-VL
   ``visual.merger`` and ``visual.deepstack_merger_list``, GLM-4V's ``visual.downsample`` and
-  ``visual.merger``, LLaVA-NeXT's ``image_newline``;
-- ``audio_params``: ``audio_tower``, or Whisper's ``model.encoder``;
+  ``visual.merger``, LLaVA-NeXT's ``image_newline``, Phi-4-multimodal's ``img_projection_*`` and
+  ``*_proj_for_speech`` / ``*_proj_for_vision_speech``;
+- ``audio_params``: ``audio_tower``, Whisper's ``model.encoder``, Phi-4-multimodal's
+  ``audio_embed.encoder``; vision also takes Phi-4-multimodal's ``image_embed`` (its SigLIP tower and
+  separator vectors);
 - ``language_params``: the rest; ``embed``: the input embedding; ``lm_head``: the output head when
   not tied; ``pos_embed``: learned ``embed_positions`` tables (Whisper's encoder and decoder).
 
@@ -48,6 +51,7 @@ CLASSES = {
     "glm4v_moe": "Glm4vMoeForConditionalGeneration",
     "qwen2_audio": "Qwen2AudioForConditionalGeneration",
     "whisper": "WhisperForConditionalGeneration",
+    "phi4_multimodal": "Phi4MultimodalForCausalLM",
 }
 
 PROJECTOR_KEYS = (
@@ -57,9 +61,12 @@ PROJECTOR_KEYS = (
     "visual.deepstack_merger_list.",
     "visual.downsample.",
     "image_newline",
+    "image_embed.img_projection",
+    "proj_for_speech.",
+    "proj_for_vision_speech.",
 )
-VISION_KEYS = ("vision_tower.", "visual.", "vision_model.")
-AUDIO_KEYS = ("audio_tower.",)
+VISION_KEYS = ("vision_tower.", "visual.", "vision_model.", "image_embed.")
+AUDIO_KEYS = ("audio_tower.", "audio_embed.encoder.")
 
 
 def _llama_text(**kw: Any) -> dict[str, Any]:
@@ -603,7 +610,133 @@ def configs() -> list[tuple[str, dict[str, Any]]]:
                 "pad_token_id": 0,
             },
         ),
+        (
+            "phi4_multimodal-a",
+            {
+                "model_type": "phi4_multimodal",
+                "vocab_size": 700,
+                "hidden_size": 64,
+                "intermediate_size": 96,
+                "num_hidden_layers": 2,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 2,
+                "pad_token_id": 0,
+                "vision_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "image_size": 56,
+                    "patch_size": 14,
+                    "crop_size": 56,
+                },
+                "audio_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 40,
+                    "num_blocks": 2,
+                    "num_attention_heads": 2,
+                    "input_size": 20,
+                    "time_reduction": 8,
+                    "nemo_conv_channels": 16,
+                    "ext_pw_out_channel": 24,
+                    "depthwise_separable_out_channel": 32,
+                    "kernel_size": 3,
+                    "bias_max_distance": 50,
+                },
+            },
+        ),
+        (
+            "phi4_multimodal-b",
+            {
+                "model_type": "phi4_multimodal",
+                "vocab_size": 500,
+                "hidden_size": 48,
+                "intermediate_size": 64,
+                "num_hidden_layers": 1,
+                "num_attention_heads": 4,
+                "num_key_value_heads": 4,
+                "pad_token_id": 0,
+                "tie_word_embeddings": True,
+                "vision_config": {
+                    "hidden_size": 24,
+                    "intermediate_size": 40,
+                    "num_hidden_layers": 1,
+                    "num_attention_heads": 2,
+                    "image_size": 42,
+                    "patch_size": 14,
+                    "crop_size": 42,
+                },
+                "audio_config": {
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_blocks": 3,
+                    "num_attention_heads": 4,
+                    "input_size": 16,
+                    "time_reduction": 4,
+                    "nemo_conv_channels": 8,
+                    "ext_pw_out_channel": 32,
+                    "depthwise_separable_out_channel": 32,
+                    "depthwise_multiplier": 2,
+                    "kernel_size": 5,
+                    "bias_max_distance": 20,
+                    "bias_symmetric": True,
+                    "downsample_rate": 2,
+                },
+            },
+        ),
     ]
+    # Each family with an empty vision/audio config: the towers take their config classes' defaults.
+    small = {
+        "vocab_size": 300,
+        "hidden_size": 32,
+        "intermediate_size": 48,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "pad_token_id": 0,
+    }
+    for family in (
+        "gemma3",
+        "llava",
+        "llava_next",
+        "qwen2_vl",
+        "qwen2_5_vl",
+        "qwen3_vl",
+        "mistral3",
+        "internvl",
+        "smolvlm",
+        "idefics3",
+        "glm4v",
+        "llama4",
+        "mllama",
+    ):
+        text = {**small, "head_dim": 16} if family in ("gemma3", "mistral3", "llama4", "qwen3_vl") else dict(small)
+        if family == "mllama":
+            text["cross_attention_layers"] = [0]
+        out.append((f"{family}-defaults", {"model_type": family, "text_config": text, "vision_config": {}}))
+    out.append(
+        (
+            "qwen3_vl_moe-defaults",
+            {
+                "model_type": "qwen3_vl_moe",
+                "vision_config": {},
+                "text_config": {**small, "num_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16},
+            },
+        )
+    )
+    out.append(
+        (
+            "glm4v_moe-defaults",
+            {
+                "model_type": "glm4v_moe",
+                "vision_config": {},
+                "text_config": {**small, "n_routed_experts": 4, "num_experts_per_tok": 2, "moe_intermediate_size": 16},
+            },
+        )
+    )
+    out.append(("qwen2_audio-defaults", {"model_type": "qwen2_audio", "text_config": dict(small), "audio_config": {}}))
+    out.append(("phi4_multimodal-defaults", {"model_type": "phi4_multimodal", **small}))
+    out.append(("whisper-defaults", {"model_type": "whisper", "vocab_size": 51866, "pad_token_id": 0}))
     return out
 
 

@@ -52,6 +52,7 @@ def test_table_covers_every_multimodal_family() -> None:
     assert families >= {
         "gemma3", "llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "mllama",
         "mistral3", "llama4", "internvl", "smolvlm", "idefics3", "glm4v", "glm4v_moe", "qwen2_audio", "whisper",
+        "phi4_multimodal",
     }  # fmt: skip
     assert TABLE["transformers_version"].startswith("5.")
 
@@ -92,15 +93,22 @@ def test_gemma3_shows_fixed_image_tokens() -> None:
     assert vision.image_tokens.fixed == row["config"]["mm_tokens_per_image"]
 
 
+def test_absent_sub_configs_take_the_defaults_and_say_so() -> None:
+    """A config without text_config/vision_config counts transformers' default model, with a warning each."""
+    spec = spec_from_hf_config({"model_type": "gemma3"}, source="cfg.json")
+    assert any("text_config" in a for a in spec.assumptions)
+    assert any("vision_config" in a for a in spec.assumptions)
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"model_type": "gemma3"}, "missing required field 'text_config'"),
+        ({"model_type": "gemma3", "text_config": {"hidden_size": "wide"}}, "hidden_size"),
         ({"model_type": "qwen3_vl", "text_config": {}, "vision_config": {"depth": "x"}}, "vision_config.depth"),
         ({"model_type": "llava", "text_config": {}, "vision_config": {"model_type": "dinov2"}}, "dinov2"),
         ({"model_type": "gemma3", "text_config": [], "vision_config": {}}, "text_config"),
     ],
-    ids=["no-text-config", "bad-vision-field", "unknown-tower", "text-config-not-mapping"],
+    ids=["bad-text-field", "bad-vision-field", "unknown-tower", "text-config-not-mapping"],
 )
 def test_bad_multimodal_configs_name_the_key(config: dict[str, Any], message: str) -> None:
     """A broken nested config is refused with a message naming the key."""

@@ -16,6 +16,7 @@ from dataclasses import replace
 
 from llmcalc.importers.hf.fields import Fields
 from llmcalc.importers.hf.multimodal_common import (
+    Nested,
     assemble,
     feature_layers,
     outer_tie,
@@ -38,7 +39,7 @@ def gemma3(f: Fields, name: str, mt: str) -> ModelSpec:
     """
     spec, t = text_spec(f, name, default_type="gemma3_text")
     v = sub(f, "vision_config")
-    vh = v.integer("hidden_size", default=1152 if v.data else 768)
+    vh = v.integer("hidden_size", default=768)  # SiglipVisionConfig default
     vision = siglip.siglip_vision(
         hidden_size=vh,
         intermediate_size=v.integer("intermediate_size", default=3072),
@@ -56,7 +57,30 @@ def gemma3(f: Fields, name: str, mt: str) -> ModelSpec:
     return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
 
 
-def _llava_tower(v: Fields) -> Tower:
+#: CLIP tower defaults: LlavaConfig's for an absent vision_config, CLIPVisionConfig's for gaps in one.
+CLIP_LLAVA = {
+    "hidden_size": 1024,
+    "intermediate_size": 4096,
+    "num_hidden_layers": 24,
+    "patch_size": 14,
+    "image_size": 336,
+}
+CLIP_BASE = {
+    "hidden_size": 768,
+    "intermediate_size": 3072,
+    "num_hidden_layers": 12,
+    "patch_size": 32,
+    "image_size": 224,
+}
+
+
+def vision_side(v: Nested) -> int:
+    """Patches per side of LLaVA's CLIP tower, with the same defaults as :func:`_llava_tower`."""
+    d = CLIP_BASE if v.present else CLIP_LLAVA
+    return v.integer("image_size", default=d["image_size"]) // v.integer("patch_size", default=d["patch_size"])
+
+
+def _llava_tower(v: Nested) -> Tower:
     """LLaVA's ``vision_config``: a CLIP tower (the default) or a SigLIP one (``siglip_vision_model``)."""
     kind = v.string("model_type", default="clip_vision_model")
     if kind == "siglip_vision_model":
@@ -73,12 +97,15 @@ def _llava_tower(v: Fields) -> Tower:
         v.errors.append(
             f"field 'model_type' names vision tower '{kind}'; llmcalc reads clip_vision_model and siglip_vision_model"
         )
+    # An absent vision_config gets LLaVA-1.5's CLIP ViT-L/14-336 (LlavaConfig's init_kwargs); a given
+    # one fills its gaps from CLIPVisionConfig (ViT-B/32 at 224 px).
+    d = CLIP_BASE if v.present else CLIP_LLAVA
     return clip.clip_vision(
-        hidden_size=v.integer("hidden_size", default=1024),
-        intermediate_size=v.integer("intermediate_size", default=4096),
-        num_layers=v.integer("num_hidden_layers", default=24),
-        patch_size=v.integer("patch_size", default=14),
-        image_size=v.integer("image_size", default=336),
+        hidden_size=v.integer("hidden_size", default=d["hidden_size"]),
+        intermediate_size=v.integer("intermediate_size", default=d["intermediate_size"]),
+        num_layers=v.integer("num_hidden_layers", default=d["num_hidden_layers"]),
+        patch_size=v.integer("patch_size", default=d["patch_size"]),
+        image_size=v.integer("image_size", default=d["image_size"]),
         num_channels=v.integer("num_channels", default=3),
     )
 
@@ -95,7 +122,7 @@ def llava(f: Fields, name: str, mt: str) -> ModelSpec:
     spec, t = text_spec(f, name, default_type="llama")
     v = sub(f, "vision_config")
     vision = _llava_tower(v)
-    side = v.integer("image_size", default=336) // v.integer("patch_size", default=14)
+    side = vision_side(v)
     full = f.string("vision_feature_select_strategy", default="default") == "full"
     vision = with_image_tokens(vision, ImageTokens(fixed=side * side + int(full)))
     projector = projectors.mlp2_projector(
@@ -257,12 +284,12 @@ def idefics3(f: Fields, name: str, mt: str) -> ModelSpec:
     v = sub(f, "vision_config")
     smol = mt == "smolvlm"
     vh = v.integer("hidden_size", default=1152)
-    patch = v.integer("patch_size", default=32 if smol else 14)
+    patch = v.integer("patch_size", default=32)
     image = v.integer("image_size", default=224)
     vision = siglip.siglip_vision(
         hidden_size=vh,
         intermediate_size=v.integer("intermediate_size", default=3072),
-        num_layers=v.integer("num_hidden_layers", default=12 if smol else 32),
+        num_layers=v.integer("num_hidden_layers", default=12),
         patch_size=patch,
         image_size=(image, image),
         num_channels=v.integer("num_channels", default=3),
@@ -274,3 +301,67 @@ def idefics3(f: Fields, name: str, mt: str) -> ModelSpec:
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=False)
     return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+
+
+def phi4_multimodal(f: Fields, name: str, mt: str) -> ModelSpec:
+    """Phi-4-multimodal (``Phi4MultimodalForCausalLM``): the Phi-3-style text model from the top level,
+    a SigLIP vision tower with its pooling head (built though unused) and two learned separator
+    vectors, the Conformer audio encoder, and the projectors (``img_projection_up/down``,
+    ``up/down_proj_for_speech`` and ``up/down_proj_for_vision_speech``, all with biases).
+
+    transformers 5.24 builds no LoRA adapters; the released checkpoint stores its vision and speech
+    LoRA weights beside the base ones (loaded through PEFT), so its files hold more parameters than
+    this count, which follows transformers.
+    """
+    from llmcalc.towers import conformer
+
+    spec, t = text_spec(f, name, default_type="phi4_multimodal_text", flat=True)
+    text = spec.hidden_size
+    v = sub(f, "vision_config", required=False)
+    vh = v.integer("hidden_size", default=1152)
+    image = v.integer("image_size", default=448)
+    patch = v.integer("patch_size", default=14)
+    vision = siglip.siglip_vision(
+        hidden_size=vh,
+        intermediate_size=v.integer("intermediate_size", default=4304),
+        num_layers=v.integer("num_hidden_layers", default=27),
+        patch_size=patch,
+        image_size=(image, image),
+        num_channels=v.integer("num_channels", default=3),
+        use_head=True,
+        kind="phi4mm_siglip",
+    )
+    vision = replace(vision, components=(*vision.components, ("feature_separators", 2 * vh)))
+    side = image // patch
+    vision = with_image_tokens(vision, ImageTokens(fixed=((side + side % 2) // 2) ** 2))
+    a = sub(f, "audio_config", required=False)
+    ah = a.integer("hidden_size", default=1024)
+    audio = conformer.phi4mm_audio(
+        hidden_size=ah,
+        intermediate_size=a.integer("intermediate_size", default=1536),
+        num_blocks=a.integer("num_blocks", default=24),
+        input_size=a.integer("input_size", default=80),
+        time_reduction=a.integer("time_reduction", default=8),
+        nemo_conv_channels=a.integer("nemo_conv_channels", default=1024),
+        ext_pw_out_channel=a.integer("ext_pw_out_channel", default=1024),
+        depthwise_separable_out_channel=a.integer("depthwise_separable_out_channel", default=1024),
+        depthwise_multiplier=a.integer("depthwise_multiplier", default=1),
+        kernel_size=a.integer("kernel_size", default=3),
+        bias_max_distance=a.integer("bias_max_distance", default=1000),
+        bias_symmetric=a.boolean("bias_symmetric", default=False),
+        num_attention_heads=a.integer("num_attention_heads", default=16),
+    )
+    speech_in = ah * a.integer("downsample_rate", default=1)
+    projector = projectors.linear_projector(vh, text, bias=True, kind="phi4mm")
+    mlp2 = 2 * (speech_in * text + text + text * text + text)
+    projector = replace(
+        projector,
+        components=(
+            ("image_projection", projector.params + text * text + text),
+            ("speech_projection", mlp2),
+        ),
+    )
+    v.check()
+    a.check()
+    tie = f.boolean("tie_word_embeddings", default=False)
+    return assemble(f, spec, [vision, audio, projector], model_type=mt, tie=tie)

@@ -21,6 +21,7 @@ TEXT_ALIASES = {
     "qwen3_vl_text": "qwen3",
     "qwen3_vl_moe_text": "qwen3_moe",
     "llama4_text": "llama4_text",
+    "phi4_multimodal_text": "phi3",
 }
 
 
@@ -142,6 +143,11 @@ TEXT_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 TEXT_DEFAULTS["qwen2_5_vl_text"] = TEXT_DEFAULTS["qwen2_vl_text"]
+#: Phi4MultimodalConfig keeps its text fields at the top level.
+TEXT_DEFAULTS["phi4_multimodal_text"] = {
+    "vocab_size": 200064, "hidden_size": 3072, "intermediate_size": 8192, "num_hidden_layers": 32,
+    "num_attention_heads": 32, "num_key_value_heads": 8,
+}  # fmt: skip
 
 
 def with_text_defaults(data: Mapping[str, Any], text_type: str) -> dict[str, Any]:
@@ -150,26 +156,29 @@ def with_text_defaults(data: Mapping[str, Any], text_type: str) -> dict[str, Any
     return {**TEXT_DEFAULTS.get(text_type, {}), **present}
 
 
-def sub(f: Fields, key: str, *, required: bool = True) -> _Prefixed:
+def sub(f: Fields, key: str, *, required: bool = False) -> Nested:
     """``f[key]`` (a nested config such as ``vision_config``) as Fields that report into ``f``."""
     raw = f.data.get(key)
     if raw is None:
         if required:
             f.errors.append(f"missing required field '{key}'")
+        else:
+            f.assumptions.append(f"no '{key}': the tower takes its config class's defaults, as transformers does")
         raw = {}
     elif not isinstance(raw, Mapping):
         f.errors.append(f"field '{key}' must be a mapping, got {type(raw).__name__}")
         raw = {}
-    return _Prefixed(raw, f, key)
+    return Nested(raw, f, key, present=f.data.get(key) is not None)
 
 
-class _Prefixed(Fields):
+class Nested(Fields):
     """Fields of a nested mapping whose problems are recorded in the parent with ``key.`` in front."""
 
-    def __init__(self, data: Mapping[str, Any], parent: Fields, key: str) -> None:
+    def __init__(self, data: Mapping[str, Any], parent: Fields, key: str, *, present: bool = True) -> None:
         super().__init__(data, parent.source)
         self._parent = parent
         self._key = key
+        self.present = present  # the key was in the config (some families default an absent one differently)
         self.assumptions = parent.assumptions
 
     def check(self) -> None:
@@ -222,10 +231,11 @@ def text_spec(
         data = raw
         text_type = raw.get("model_type") or default_type
         source = f"{f.source} ({key})"
+    elif raw is None and default_type in TEXT_DEFAULTS:
+        f.assumptions.append(f"no '{key}': the language model takes {default_type}'s defaults, as transformers does")
+        data, text_type, source = {}, default_type, f"{f.source} ({key})"
     else:
-        raise SpecError(
-            f"{f.source}: missing required field '{key}' (a mapping) for a {f.data.get('model_type')} config"
-        )
+        raise SpecError(f"{f.source}: field '{key}' must be a mapping for a {f.data.get('model_type')} config")
     if not isinstance(text_type, str):
         text_type = default_type
     data = with_text_defaults(data, text_type)

@@ -61,6 +61,7 @@ BUILDERS: dict[str, str] = {
     "glm4v_moe": "vlm_meta_glm:glm4v",
     "qwen2_audio": "whisper:qwen2_audio",
     "whisper": "whisper:whisper",
+    "phi4_multimodal": "multimodal:phi4_multimodal",
     "ministral3": "llama:mistral",
     # 2025-26 MoE and dense text families
     "glm": "glm:glm",

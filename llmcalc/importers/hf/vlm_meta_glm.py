@@ -32,6 +32,11 @@ def llama4(f: Fields, name: str, mt: str) -> ModelSpec:
     """
     from llmcalc.importers.hf.moe import llama4 as llama4_text
 
+    raw = f.data.get("text_config")
+    if isinstance(raw, Mapping):  # Llama4TextConfig's defaults for what text_config leaves out
+        g = Fields({**f.data, "text_config": with_text_defaults(raw, "llama4_text")}, f.source)
+        g.errors, g.assumptions = f.errors, f.assumptions
+        f = g
     spec = llama4_text(f, name, "llama4")
     if f.data.get("vision_config") is None:
         # A text-only copy of a Llama 4 config (the llama-4-scout-text preset): the text model alone.
@@ -105,7 +110,10 @@ def glm4v(f: Fields, name: str, mt: str) -> ModelSpec:
     """
     raw = f.data.get("text_config")
     if not isinstance(raw, Mapping):
-        raise SpecError(f"{f.source}: missing required field 'text_config' (a mapping) for a {mt} config")
+        if raw is not None:
+            raise SpecError(f"{f.source}: field 'text_config' must be a mapping for a {mt} config")
+        f.assumptions.append(f"no 'text_config': the language model takes {mt}_text's defaults, as transformers does")
+        raw = {}
     t = Fields(with_text_defaults(raw, f"{mt}_text"), f"{f.source} (text_config)")
     t.assumptions = f.assumptions
     spec = (glm4v_moe_text if mt == "glm4v_moe" else glm4v_text)(t, name, f"{mt}_text")
@@ -115,7 +123,7 @@ def glm4v(f: Fields, name: str, mt: str) -> ModelSpec:
     vision, projector = glm4v_tower.glm4v_vision(
         hidden_size=v.integer("hidden_size", default=1536),
         depth=v.integer("depth", default=24),
-        intermediate_size=v.integer("intermediate_size", default=13696 if mt == "glm4v" else 10944),
+        intermediate_size=v.integer("intermediate_size", default=13696),
         out_hidden_size=v.integer("out_hidden_size", default=4096),
         patch_size=patch,
         temporal_patch_size=v.integer("temporal_patch_size", default=2),

@@ -34,14 +34,15 @@ def whisper(f: Fields, name: str, mt: str) -> ModelSpec:
     LayerNorms, a plain GELU MLP with biases; a learned position table of ``max_target_positions``
     rows; a final LayerNorm. The encoder (audio tower) reads 30 s of audio as 1,500 frames.
     """
-    d = f.integer("d_model", default=1280)
-    heads = f.integer("decoder_attention_heads", default=20)
+    # WhisperConfig's defaults are whisper-tiny's sizes.
+    d = f.integer("d_model", default=384)
+    heads = f.integer("decoder_attention_heads", default=6)
     vocab = f.integer("vocab_size", default=51865)
-    layers = f.integer("decoder_layers", default=32)
-    ffn = f.integer("decoder_ffn_dim", default=5120)
+    layers = f.integer("decoder_layers", default=4)
+    ffn = f.integer("decoder_ffn_dim", default=1536)
     max_target = f.integer("max_target_positions", default=448)
     head_dim = f.head_dim(d, heads)
-    encoder = _encoder(f, "whisper_encoder", d_model=1280, ffn=5120, layers=32, mels=80)
+    encoder = _encoder(f, "whisper_encoder", d_model=384, ffn=1536, layers=4, mels=80)
     tie = f.boolean("tie_word_embeddings", default=True)
     f.check()
     attention = Attention(
