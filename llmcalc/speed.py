@@ -273,6 +273,7 @@ class SpeedEstimate:
     ``decode_tokens_per_s`` is one sequence's rate (``1 / tpot_s``); ``throughput_tokens_per_s`` the
     rate summed over ``concurrency`` sequences. ``*_bound`` says what limits each phase: ``memory``,
     ``compute``, ``overhead`` (per-layer launch cost larger than the transfer) or ``pcie``.
+    ``kv-cache`` means the requested concurrency was capped at what fits (see ``notes``).
     ``range_low`` / ``range_high`` multiply the figures to give the spread seen in calibration.
     """
 
@@ -412,11 +413,14 @@ def speed_for(
     concurrency: int = 1,
     kv_dtype: str = "f16",
     offloaded_bytes: int = 0,
+    kv_limit: bool = True,
 ) -> SpeedEstimate:
     """:func:`estimate_speed` for a named format or bits per weight (``"4.5"``) on ``num_gpus`` x ``gpu``.
 
-    ``backend`` None takes the GPU vendor's (:func:`default_backend`). Concurrency beyond what the KV
-    cache lets fit is the caller's to check (``llmcalc.fit.max_batch``).
+    ``backend`` None takes the GPU vendor's (:func:`default_backend`). With ``kv_limit`` the
+    concurrency is capped at the most sequences whose KV cache fits beside the weights
+    (:func:`llmcalc.fit.max_batch` at the final context, the engine's memory rules) and the result says
+    so (``concurrency`` is then the capped figure, ``decode_bound`` ``kv-cache`` when it binds).
     """
     from llmcalc.quant import get_format, weights_for_bpw, weights_for_format
     from llmcalc.sweep import is_bits_per_weight
@@ -429,10 +433,28 @@ def speed_for(
         weights = weights_for_format(spec, f)
         cls_name = f.name
     work = model_work(spec, kv_dtype=kv_dtype, engine=engine)
-    return estimate_speed(work, weights_bytes=weights.total_bytes, weights_params=weights.params, fmt=cls_name,
-                          hw=hardware(gpu, num_gpus), engine=engine, backend=backend or default_backend(gpu),
-                          context_tokens=context_tokens, prompt_tokens=prompt_tokens, gen_tokens=gen_tokens,
-                          concurrency=concurrency, offloaded_bytes=offloaded_bytes)
+    notes: list[str] = []
+    capped = concurrency
+    if kv_limit and concurrency > 1 and engine in ("vllm", "llama.cpp", "hf"):
+        from llmcalc.fit import max_batch
+        from llmcalc.memory import engine_settings
+
+        final = max(1, context_tokens + prompt_tokens + gen_tokens)
+        fits = max_batch(spec, weights=weights, gpu=gpu, context_tokens=final, num_gpus=num_gpus,
+                         kv_dtype=kv_dtype, settings=engine_settings(engine))
+        if fits < concurrency:
+            capped = max(1, fits)
+            notes.append(f"only {fits:,} sequences of {final:,} tokens fit in memory (KV cache); "
+                         f"throughput is for {capped:,}, not {concurrency:,}")
+    est = estimate_speed(work, weights_bytes=weights.total_bytes, weights_params=weights.params, fmt=cls_name,
+                         hw=hardware(gpu, num_gpus), engine=engine, backend=backend or default_backend(gpu),
+                         context_tokens=context_tokens, prompt_tokens=prompt_tokens, gen_tokens=gen_tokens,
+                         concurrency=capped, offloaded_bytes=offloaded_bytes)
+    if not notes:
+        return est
+    from dataclasses import replace
+
+    return replace(est, decode_bound="kv-cache", notes=est.notes + tuple(notes))
 
 
 def decode_tps_or_none(spec: ModelSpec, *, weights_bytes: int, weights_params: int, fmt: str, gpu: GPU,

@@ -129,3 +129,33 @@ def test_calibration_rows_cite_their_source() -> None:
     for row in rows:
         assert row["source"] and row["locator"]
         get_gpu(row["gpu"])
+
+
+def test_concurrency_is_capped_by_the_kv_cache() -> None:
+    """Asking for more sequences than fit caps the concurrency at llmcalc.fit.max_batch and says so."""
+    spec = llmcalc.load_model("llama-3.1-70b").spec
+    est = speed_for(spec, fmt="bf16", gpu=get_gpu("h100"), num_gpus=2, engine="vllm", concurrency=512,
+                    prompt_tokens=4096)
+    assert est.decode_bound == "kv-cache" and 1 <= est.concurrency < 512
+    assert any("fit in memory" in n for n in est.notes)
+
+
+def test_sweep_memory_and_speed_agree() -> None:
+    """The sweep's Speed column equals speed_for's decode at the same context, batch, GPU set and engine."""
+    from llmcalc.sweep import Grid, sweep
+
+    spec = llmcalc.load_model("mixtral").spec
+    grid = Grid(models=("mixtral",), formats=("q4_k_m", "bf16"), contexts=(4096,), batches=(1, 8),
+                gpus=(("h100", 1), ("rtx-4090", 2)))
+    for p in sweep(grid):
+        est = speed_for(spec, fmt=p.format, gpu=get_gpu(p.gpu), num_gpus=p.num_gpus, engine=p.engine,
+                        context_tokens=p.context_tokens, prompt_tokens=0, gen_tokens=1,
+                        concurrency=p.batch_size, kv_limit=False)
+        assert p.decode_tokens_per_s == pytest.approx(est.decode_tokens_per_s, rel=1e-6), p
+
+
+def test_memory_shows_speed_and_quality_rows() -> None:
+    """`memory --gpu` has a Speed row and a published-quality row."""
+    r = CliRunner().invoke(cli, ["memory", "llama-3-8b", "--quant", "q4_k_m", "--gpu", "rtx4090", "--width", "160"])
+    assert r.exit_code == 0, r.output
+    assert "Speed, decode tok/s" in r.output and "KLD 0.0313" in r.output
