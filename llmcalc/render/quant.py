@@ -70,8 +70,9 @@ def model_table(title: str, params: int, rows: Sequence[tuple[WeightFormat, Weig
             style="dim",
         ),
         Text(
-            "~ approximate (MoE or non-Llama llama.cpp layout, importance-matrix dependent mix, or a small "
-            "term left out); `--json` gives each format's notes.",
+            "~ approximate (layers of mixed kinds, an encoder layout, importance-matrix dependent mix, or a "
+            "small term left out); `--json` gives each format's notes and each GGUF type's whole-file "
+            "`file_bytes`.",
             style="dim",
         ),
     ]
