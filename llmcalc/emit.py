@@ -27,6 +27,8 @@ class Adapters:
     lora_count: int = 0
     draft: str | None = None
     mmproj: str | None = None
+    #: the model's own multi-token-prediction heads draft (vLLM ``"method": "mtp"``)
+    mtp: bool = False
 
 
 def _words(args: list[str]) -> str:
@@ -77,6 +79,8 @@ def vllm_command(plan: Plan, *, model_id: str, adapters: Adapters = Adapters()) 
         args += ["--enable-lora", "--max-loras", str(adapters.lora_count), "--max-lora-rank", str(adapters.lora_rank)]
     if adapters.draft:
         args += ["--speculative-config", f'{{"model": "{adapters.draft}", "num_speculative_tokens": 3}}']
+    elif adapters.mtp:
+        args += ["--speculative-config", '{"method": "mtp", "num_speculative_tokens": 1}']
     return _words(args)
 
 

@@ -282,7 +282,7 @@ def _plan(loaded: LoadedModel, weights: WeightsResult, *, gpu: GPU | None, gpu_l
     if not emit:
         return plan, None
     adapters = Adapters(lora_rank=options.lora_rank, lora_count=options.lora_count,
-                        draft=options.draft[0] if options.draft else None,
+                        draft=options.draft[0] if options.draft else None, mtp=options.mtp,
                         mmproj="mmproj-F16.gguf" if loaded.spec.towers and plan.engine == "llama.cpp" else None)
     return plan, command(plan, model_ref=model_reference(loaded, weights, plan.engine), adapters=adapters)
 

@@ -56,3 +56,13 @@ def test_vllm_serve_with_cpu_offload() -> None:
     small = replace(get_gpu("rtx-4090"), usable_memory_bytes=16 * GIB)
     plan = vllm_plan(spec, weights=weights_for_bpw(spec, 16), gpus=[small], context_tokens=4096)
     assert f"--cpu-offload-gb {plan.setting('cpu_offload_gb')} " in command(plan, model_ref="x/y") + " "
+
+
+def test_vllm_serve_with_draft_or_mtp() -> None:
+    """--speculative-config names the draft model, or the model's own MTP heads."""
+    spec = llmcalc.load_model("llama-3.1-8b").spec
+    plan = vllm_plan(spec, weights=weights_for_bpw(spec, 16), gpus=[get_gpu("h100")], context_tokens=4096)
+    drafted = command(plan, model_ref="x/y", adapters=Adapters(draft="org/draft"))
+    assert drafted.endswith("""--speculative-config '{"model": "org/draft", "num_speculative_tokens": 3}'""")
+    mtp = command(plan, model_ref="x/y", adapters=Adapters(mtp=True))
+    assert mtp.endswith("""--speculative-config '{"method": "mtp", "num_speculative_tokens": 1}'""")
