@@ -685,6 +685,96 @@ def configs() -> list[tuple[str, dict[str, Any]]]:
             },
         ),
     ]
+    # head_dim where the text model ignores it (Qwen2-VL, Qwen2.5-VL, GLM-4V) or reads it (Qwen3-VL-MoE).
+    hd = {**qwen_text, "head_dim": 8}
+    out += [
+        (
+            "qwen2_vl-head_dim",
+            {
+                "model_type": "qwen2_vl",
+                "text_config": {"model_type": "qwen2_vl_text", **hd},
+                "vision_config": {"embed_dim": 32, "depth": 1, "num_heads": 4, "hidden_size": 64},
+            },
+        ),
+        (
+            "qwen2_5_vl-flat-head_dim",
+            {
+                "model_type": "qwen2_5_vl",
+                **hd,
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 1,
+                    "num_heads": 2,
+                    "intermediate_size": 48,
+                    "out_hidden_size": 64,
+                },
+            },
+        ),
+        (
+            "glm4v-head_dim",
+            {
+                "model_type": "glm4v",
+                "text_config": {**hd, "pad_token_id": 0},
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 1,
+                    "num_heads": 2,
+                    "intermediate_size": 40,
+                    "out_hidden_size": 48,
+                    "image_size": 28,
+                    "patch_size": 14,
+                },
+            },
+        ),
+        (
+            "qwen3_vl_moe-head_dim-sparse-step",
+            {
+                "model_type": "qwen3_vl_moe",
+                "vision_config": {
+                    "hidden_size": 32,
+                    "depth": 2,
+                    "num_heads": 2,
+                    "intermediate_size": 40,
+                    "out_hidden_size": 64,
+                    "num_position_embeddings": 16,
+                    "deepstack_visual_indexes": [],
+                },
+                "text_config": {
+                    **hd,
+                    "num_experts": 4,
+                    "num_experts_per_tok": 1,
+                    "moe_intermediate_size": 16,
+                    "decoder_sparse_step": 2,
+                    "mlp_only_layers": [0],
+                },
+            },
+        ),
+        (
+            "internvl-qwen3-text",
+            {
+                "model_type": "internvl",
+                "downsample_ratio": 0.25,
+                "text_config": {"model_type": "qwen3", **qwen_text, "head_dim": 24},
+                "vision_config": {
+                    "hidden_size": 16,
+                    "intermediate_size": 24,
+                    "num_hidden_layers": 1,
+                    "num_attention_heads": 2,
+                    "image_size": [56, 56],
+                    "patch_size": [14, 14],
+                },
+            },
+        ),
+        (
+            "llava_next-siglip-mistral",
+            {
+                "model_type": "llava_next",
+                "image_grid_pinpoints": [[64, 64]],
+                "text_config": {"model_type": "mistral", **qwen_text, "head_dim": 8},
+                "vision_config": {**siglip, "vision_use_head": False},
+            },
+        ),
+    ]
     # Each family with an empty vision/audio config: the towers take their config classes' defaults.
     small = {
         "vocab_size": 300,

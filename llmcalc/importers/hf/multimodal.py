@@ -147,7 +147,8 @@ def qwen2_vl(f: Fields, name: str, mt: str) -> ModelSpec:
     (``Qwen2VLImageProcessor`` defaults ``min_pixels`` 3,136, ``max_pixels`` 1,003,520), one token per
     ``28 x 28`` block, plus the vision start/end markers.
     """
-    spec, t = text_spec(f, name, default_type=f"{mt}_text", flat=True)
+    # Qwen2VLTextAttention / Qwen2_5_VLTextAttention: head_dim = hidden_size // num_attention_heads.
+    spec, t = text_spec(f, name, default_type=f"{mt}_text", flat=True, ignored=("head_dim",))
     v = sub(f, "vision_config", required=False)
     patch = v.integer("patch_size", default=14)
     merge = v.integer("spatial_merge_size", default=2)

@@ -217,9 +217,20 @@ def feature_layers(f: Fields, key: str = "vision_feature_layer") -> int:
 
 
 def text_spec(
-    f: Fields, name: str, *, default_type: str, key: str = "text_config", flat: bool = False
+    f: Fields,
+    name: str,
+    *,
+    default_type: str,
+    key: str = "text_config",
+    flat: bool = False,
+    ignored: tuple[str, ...] = (),
 ) -> tuple[ModelSpec, Fields]:
-    """The language model from ``text_config`` (or, when ``flat`` and it is absent, the top level)."""
+    """The language model from ``text_config`` (or, when ``flat`` and it is absent, the top level).
+
+    ``ignored`` keys are dropped first: fields the family's text model does not read although the
+    builder of its twin would (Qwen2-VL's attention is ``hidden_size / num_attention_heads`` wide
+    whatever ``head_dim`` says).
+    """
     from llmcalc.importers.hf import builder_for
 
     raw = f.data.get(key)
@@ -238,7 +249,7 @@ def text_spec(
         raise SpecError(f"{f.source}: field '{key}' must be a mapping for a {f.data.get('model_type')} config")
     if not isinstance(text_type, str):
         text_type = default_type
-    data = with_text_defaults(data, text_type)
+    data = {k: v for k, v in with_text_defaults(data, text_type).items() if k not in ignored}
     text_type = TEXT_ALIASES.get(text_type, text_type)
     t = Fields(data, source)
     t.assumptions = f.assumptions

@@ -114,7 +114,10 @@ def glm4v(f: Fields, name: str, mt: str) -> ModelSpec:
             raise SpecError(f"{f.source}: field 'text_config' must be a mapping for a {mt} config")
         f.assumptions.append(f"no 'text_config': the language model takes {mt}_text's defaults, as transformers does")
         raw = {}
-    t = Fields(with_text_defaults(raw, f"{mt}_text"), f"{f.source} (text_config)")
+    data = with_text_defaults(raw, f"{mt}_text")
+    if mt == "glm4v":  # Glm4vTextAttention: head_dim = hidden_size // num_attention_heads
+        data.pop("head_dim", None)
+    t = Fields(data, f"{f.source} (text_config)")
     t.assumptions = f.assumptions
     spec = (glm4v_moe_text if mt == "glm4v_moe" else glm4v_text)(t, name, f"{mt}_text")
     v = sub(f, "vision_config")
