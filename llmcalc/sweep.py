@@ -69,6 +69,37 @@ class Grid:
     kv_dtype: str = "f16"
     engine: str | None = None
 
+    def __post_init__(self) -> None:
+        """Check the axes a script passes directly, as :meth:`from_mapping` checks a file's.
+
+        Lists become tuples; a bare string where a list belongs (``models="llama3"``), a GPU set
+        written as text (``gpus=["2xh100"]``) or a non-integer context is a :class:`UsageError`
+        that says what to pass instead.
+        """
+        problems: list[str] = []
+        for key in ("models", "formats", "contexts", "batches", "gpus"):
+            value = getattr(self, key)
+            if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)):
+                problems.append(f"Grid({key}=...) must be a list or tuple, got {type(value).__name__} "
+                                f"{str(value)[:40]!r}; e.g. {key}=[...]")
+                continue
+            object.__setattr__(self, key, tuple(value))
+        if not problems:
+            problems += [f"models: {m!r} is not a model name" for m in self.models if not isinstance(m, str)]
+            problems += [f"formats: {f!r} is not a format name or bits per weight" for f in self.formats
+                         if not isinstance(f, str)]
+            for key in ("contexts", "batches"):
+                problems += [f"{key}: {v!r} is not a positive whole number" for v in getattr(self, key)
+                             if isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= 1 << 40]
+            for g in self.gpus:
+                ok = (isinstance(g, tuple) and len(g) == 2 and isinstance(g[0], str) and isinstance(g[1], int)
+                      and not isinstance(g[1], bool) and 0 < g[1] <= 1 << 20)
+                if not ok:
+                    problems.append(f"gpus: {str(g)[:40]!r} is not a (gpu name, count) pair; write ('h100', 2) "
+                                    "or use Grid.from_mapping({'gpus': ['2xh100']}, source=...)")
+        if problems:
+            raise UsageError("; ".join(problems))
+
     @property
     def size(self) -> int:
         """Points in the grid: the product of the axis lengths (a grid with no GPU sets counts one)."""

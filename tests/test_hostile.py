@@ -391,3 +391,18 @@ def test_non_finite_json_is_read_but_refused_where_used(tmp_path: Path, constant
     path.write_text(json.dumps(TINY_LLAMA).replace('"rope_theta": 10000.0', f'"rope_theta": {constant}'))
     with pytest.raises(SpecError, match="rope_theta"):
         load_model(path)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"gpus": ["h100", "2xh100"]}, {"models": "llama3"}, {"contexts": [4096.5]}, {"batches": [True]},
+     {"gpus": [("h100", 10**30)]}, {"formats": [4]}],
+    ids=["gpu-strings", "bare-model-string", "float-context", "bool-batch", "huge-gpu-count", "int-format"],
+)
+def test_grid_checks_what_a_script_passes(kwargs: dict[str, Any]) -> None:
+    """Grid(...) from a script validates its axes at the boundary (tracebacks and 'unknown model l' before)."""
+    from llmcalc.errors import UsageError
+    from llmcalc.sweep import Grid
+
+    with pytest.raises(UsageError):
+        Grid(models=["llama3"], **{k: v for k, v in kwargs.items()}) if "models" not in kwargs else Grid(**kwargs)
