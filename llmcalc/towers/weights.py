@@ -45,7 +45,7 @@ def with_towers(spec: ModelSpec, fmt: WeightFormat, result: WeightsResult) -> We
     where = "the mmproj GGUF file beside the model file" if fmt.kind == MIX else "16-bit beside the language model"
     if part.type_name.removesuffix(TOWER_SUFFIX) == fmt.name:
         where = f"{fmt.name}, like the rest"
-    note = f"vision/audio towers and projector: {part.params:,} parameters, {part.bytes:,} bytes ({where})"
+    note = f"{towers_label(spec)}: {part.params:,} parameters, {part.bytes:,} bytes ({where})"
     merged = make_result(
         result.format,
         [*result.by_type, part],
@@ -56,6 +56,16 @@ def with_towers(spec: ModelSpec, fmt: WeightFormat, result: WeightsResult) -> We
         file_bytes_estimated=result.file_bytes_estimated,
     )
     return replace(merged)
+
+
+def towers_label(spec: ModelSpec) -> str:
+    """``vision tower and projector``, ``audio tower``, ... for the towers ``spec`` has."""
+    roles = {t.role for t in spec.towers}
+    encoders = [r for r in ("vision", "audio") if r in roles]
+    label = " and ".join(encoders) + (" towers" if len(encoders) > 1 else " tower") if encoders else ""
+    if "projector" in roles:
+        label = f"{label} and projector" if label else "projector"
+    return label
 
 
 def tower_bytes(result: WeightsResult) -> int:
