@@ -38,7 +38,7 @@ def train_view(plan: TrainPlan, solved: dict[str, Any], *, units: ByteUnits) -> 
         f"recompute {s.recompute}",
     )
     parts = [plan.weight_bytes, plan.gradient_bytes, plan.master_weight_bytes, plan.optimizer_bytes,
-             plan.activation_bytes, plan.total_bytes, plan.overhead_bytes]
+             plan.activation_bytes, plan.recompute_peak_bytes, plan.total_bytes, plan.overhead_bytes]
     scale = size_scale(parts, units)
     table = FitTable([Col("Per GPU", "label"), Col(scale[1], "number"), Col("How", "detail")])
 
@@ -57,6 +57,9 @@ def train_view(plan: TrainPlan, solved: dict[str, Any], *, units: ByteUnits) -> 
     table.add_row(Text("Activations (estimate)", style="dim"), b(plan.activation_bytes),
                   f"saved for backward; of which loss log-softmax {b(acts.logits_bytes)}, "
                   f"attention scores {b(acts.attention_score_bytes)}")
+    if plan.recompute_peak_bytes:
+        table.add_row(Text("Recompute working set (estimate)", style="dim"), b(plan.recompute_peak_bytes),
+                      "one layer's activations, rebuilt during its backward")
     table.add_section()
     table.add_row(Text("Total", style="bold"), b(plan.total_bytes), "")
     table.add_row(Text("Allocator overhead (estimate)", style="dim"), b(plan.overhead_bytes),
