@@ -928,6 +928,43 @@ def media_table() -> list[dict[str, Any]]:
     return rows
 
 
+def whisper_cache() -> list[dict[str, Any]]:
+    """Bytes of Whisper's EncoderDecoderCache after a prefill of T decoder tokens at batch B (float32, CPU).
+
+    The decoder's self-attention holds T tokens; its cross-attention holds the encoder's
+    ``max_source_positions`` frames, whatever T is.
+    """
+    import torch
+    import transformers
+    from transformers import AutoConfig
+
+    config = dict(next(c for n, c in configs() if n == "whisper-a"))
+    model_type = config.pop("model_type")
+    model = transformers.WhisperForConditionalGeneration(AutoConfig.for_model(model_type, **config)).eval()
+    rows = []
+    for batch, tokens in ((1, 5), (2, 7), (3, 12)):
+        feats = torch.randn(batch, config["num_mel_bins"], 2 * config["max_source_positions"])
+        with torch.no_grad():
+            cache = model(
+                input_features=feats, decoder_input_ids=torch.ones(batch, tokens, dtype=torch.long), use_cache=True
+            ).past_key_values
+
+        def nbytes(c: Any) -> int:
+            return sum(t.numel() * t.element_size() for layer in c.layers for t in (layer.keys, layer.values))
+
+        rows.append(
+            {
+                "config": "whisper-a",
+                "batch": batch,
+                "tokens": tokens,
+                "dtype": "f32",
+                "self_attention_bytes": nbytes(cache.self_attention_cache),
+                "cross_attention_bytes": nbytes(cache.cross_attention_cache),
+            }
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="write the measured table (JSON) here")
@@ -961,6 +998,7 @@ def main() -> int:
             "script": "benchmarks/verify_multimodal_counts.py",
             "configs": rows,
             "image_tokens": media_table(),
+            "whisper_cache": whisper_cache(),
         }
         args.write.write_text(json.dumps(payload, indent=1) + "\n")
         print(f"wrote {len(rows)} configs to {args.write}")

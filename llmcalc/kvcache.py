@@ -182,7 +182,8 @@ def kv_cache(
     """Exact KV cache bytes for ``context_tokens`` per sequence and ``batch_size`` sequences.
 
     ``encoder_tokens`` (encoder-decoder models) is the encoder input length whose K and V every
-    decoder layer caches for cross-attention; it defaults to ``context_tokens``. Encoder-only models
+    decoder layer caches for cross-attention; it defaults to ``context_tokens`` (T5), or for Whisper
+    to its encoder's fixed 1,500 frames (:func:`llmcalc.media.encoder_frames`). Encoder-only models
     (BERT) keep no cache. The byte total is rounded up once, at the end.
     """
     if context_tokens <= 0:
@@ -193,6 +194,9 @@ def kv_cache(
     cache = cache or EngineCache(engine)
     per_value = KV_DTYPE_BYTES[kv_dtype]
     stack = spec.decoder
+    from llmcalc.media import encoder_frames  # Whisper: the decoder cross-attends to 1,500 encoder frames
+
+    frames = encoder_frames(spec)
     self_values = cross_values = 0
     full = windowed = 0
     latent = False
@@ -213,7 +217,7 @@ def kv_cache(
             else:
                 windowed += g.count
             if g.cross_attention is not None:
-                enc = encoder_tokens if encoder_tokens is not None else context_tokens
+                enc = encoder_tokens if encoder_tokens is not None else (frames or context_tokens)
                 cross_values += g.count * kv_values_per_token(g.cross_attention, engine=engine) * enc
     self_bytes = math.ceil(self_values * batch_size * per_value)
     cross_bytes = math.ceil(cross_values * batch_size * per_value)

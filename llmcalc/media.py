@@ -165,6 +165,21 @@ def media_tokens(
     )
 
 
+def encoder_frames(spec: ModelSpec) -> int | None:
+    """Frames a Whisper-style audio encoder hands the decoder's cross-attention (``None`` otherwise).
+
+    Whisper pads or cuts every input to 30 s (3,000 mel frames) and its encoder's stride-2 convolution
+    halves that to ``max_source_positions`` (1,500) frames, whatever the clip's length
+    (``WhisperEncoder.forward`` checks the input length against it); the decoder caches their keys
+    and values in every layer. The count is the rows of the encoder's position table.
+    """
+    for tower in spec.towers:
+        if tower.role == "audio" and tower.kind == "whisper_encoder" and tower.hidden_size:
+            rows = sum(v for name, v in tower.components if name == "positional_table") // tower.hidden_size
+            return rows or None
+    return None
+
+
 def parse_image_size(text: str) -> tuple[int, int]:
     """``"1024x768"`` -> ``(1024, 768)`` (width x height)."""
     parts = text.lower().replace(" ", "").split("x")

@@ -114,3 +114,18 @@ def test_bad_multimodal_configs_name_the_key(config: dict[str, Any], message: st
     """A broken nested config is refused with a message naming the key."""
     with pytest.raises(SpecError, match=message.replace(".", r"\.")):
         spec_from_hf_config(config, source="cfg.json")
+
+
+CACHE_ROWS: list[dict[str, Any]] = TABLE["whisper_cache"]
+
+
+@pytest.mark.parametrize("row", CACHE_ROWS, ids=[f"B{r['batch']}-T{r['tokens']}" for r in CACHE_ROWS])
+def test_whisper_cache_equals_the_measured_transformers_cache(row: dict[str, Any]) -> None:
+    """Whisper's hf cache after prefill: T self-attention tokens plus the encoder's fixed frames, as measured."""
+    from llmcalc.kvcache import kv_cache
+
+    config = next(r["config"] for r in ROWS if r["name"] == row["config"])
+    spec = spec_from_hf_config(config, source=row["config"])
+    est = kv_cache(spec, context_tokens=row["tokens"], batch_size=row["batch"], kv_dtype=row["dtype"], engine="hf")
+    assert est.self_attention_bytes == row["self_attention_bytes"]
+    assert est.cross_attention_bytes == row["cross_attention_bytes"]
