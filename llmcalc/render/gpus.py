@@ -24,11 +24,11 @@ def decimal(n: int, scale: int) -> str:
 
 
 def gpus_table(gpus: Iterable[GPU], *, units: ByteUnits = "binary") -> FitTable:
-    """The catalogue: name, memory and usable memory in the chosen unit, bandwidth, dense BF16 and FP8
-    TFLOPS, vendor."""
+    """The catalogue: name, memory and usable memory in the chosen unit, bandwidth, dense 16-bit (BF16,
+    else FP16: Volta, Turing, Apple GPUs) and FP8 TFLOPS, vendor."""
     unit = byte_unit(units)[1]
     t = FitTable([Col("Name", "id"), Col(f"Memory ({unit})", "number"), Col(f"Usable ({unit})", "number"),
-                  Col("Bandwidth (GB/s)", "number"), Col("BF16 TFLOPS", "number"), Col("FP8 TFLOPS", "number"),
+                  Col("Bandwidth (GB/s)", "number"), Col("BF16/FP16 TFLOPS", "number"), Col("FP8 TFLOPS", "number"),
                   Col("Vendor", "detail")], title="GPU catalogue", caption=CAPTION)
     for gpu in gpus:
         bandwidth = getattr(gpu, "memory_bandwidth_bytes_s", None)
@@ -37,7 +37,7 @@ def gpus_table(gpus: Iterable[GPU], *, units: ByteUnits = "binary") -> FitTable:
             format_bytes(gpu.memory_bytes, units, digits=1, label=False),
             format_bytes(gpu.usable_memory_bytes, units, digits=2, label=False),
             decimal(bandwidth, GB) if bandwidth else "-",
-            decimal(gpu.bf16_dense_flops, 10**12) if gpu.bf16_dense_flops else "-",
+            decimal(gpu.dense_16bit_flops, 10**12) if gpu.dense_16bit_flops else "-",
             decimal(gpu.fp8_dense_flops, 10**12) if gpu.fp8_dense_flops else "-",
             gpu.vendor or "-",
         )
