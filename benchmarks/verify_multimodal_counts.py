@@ -965,6 +965,53 @@ def whisper_cache() -> list[dict[str, Any]]:
     return rows
 
 
+def mllama_cache() -> list[dict[str, Any]]:
+    """Bytes of Mllama's cache after a prefill with images (float32, CPU): self-attention layers hold T
+    tokens, cross-attention layers every tile slot's vision tokens, ``images x max_num_tiles x
+    ((S / P)^2 + 1)``."""
+    import torch
+    import transformers
+    from transformers import AutoConfig
+
+    config = dict(next(c for n, c in configs() if n == "mllama-a"))
+    model_type = config.pop("model_type")
+    hf = AutoConfig.for_model(model_type, **config)
+    model = transformers.MllamaForConditionalGeneration(hf).eval()
+    vc = hf.vision_config
+    cross_layers = set(hf.text_config.cross_attention_layers)
+    rows = []
+    for batch, tokens, images in ((1, 6, 1), (2, 9, 1), (1, 5, 2)):
+        tiles = vc.max_num_tiles
+        with torch.no_grad():
+            out = model(
+                input_ids=torch.ones(batch, tokens, dtype=torch.long),
+                pixel_values=torch.randn(batch, images, tiles, 3, vc.image_size, vc.image_size),
+                aspect_ratio_ids=torch.ones(batch, images, dtype=torch.long),
+                aspect_ratio_mask=torch.ones(batch, images, tiles, dtype=torch.long),
+                cross_attention_mask=torch.ones(batch, tokens, images, tiles, dtype=torch.long),
+                use_cache=True,
+            )
+        self_bytes = cross_bytes = 0
+        for i, layer in enumerate(out.past_key_values.layers):
+            n = sum(t.numel() * t.element_size() for t in (layer.keys, layer.values) if t is not None)
+            if i in cross_layers:
+                cross_bytes += n
+            else:
+                self_bytes += n
+        rows.append(
+            {
+                "config": "mllama-a",
+                "batch": batch,
+                "tokens": tokens,
+                "images": images,
+                "dtype": "f32",
+                "self_attention_bytes": self_bytes,
+                "cross_attention_bytes": cross_bytes,
+            }
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="write the measured table (JSON) here")
@@ -999,6 +1046,7 @@ def main() -> int:
             "configs": rows,
             "image_tokens": media_table(),
             "whisper_cache": whisper_cache(),
+            "mllama_cache": mllama_cache(),
         }
         args.write.write_text(json.dumps(payload, indent=1) + "\n")
         print(f"wrote {len(rows)} configs to {args.write}")

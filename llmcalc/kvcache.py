@@ -204,6 +204,8 @@ def kv_cache(
         for g in stack.groups:
             attn = g.attention
             if attn is None:  # state-space / linear-attention layers: see llmcalc.state
+                if g.cross_attention is not None and encoder_tokens:  # Mllama: images' vision tokens
+                    cross_values += g.count * kv_values_per_token(g.cross_attention, engine=engine) * encoder_tokens
                 continue
             if attn.kv_shared:  # Gemma 3n: reads an earlier layer's cache, holds none of its own
                 continue

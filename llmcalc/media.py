@@ -57,6 +57,8 @@ class MediaTokens:
     images: tuple[tuple[int, int, int], ...]  # (width, height, tokens) per image
     audio_seconds: float
     notes: tuple[str, ...] = ()
+    #: what the images put in the cross-attention layers' cache instead (Mllama), per sequence
+    cross_attention_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -156,7 +158,11 @@ def media_tokens(
             )
         else:
             audio = math.ceil(audio_seconds * rate)
+    tower = next((t for t in spec.towers if t.role == "vision"), None)
+    cross_rule = tower.image_tokens if tower is not None else None
+    cross = len(per_image) * cross_rule.cross_attention_tokens if cross_rule is not None else 0
     return MediaTokens(
+        cross_attention_tokens=cross,
         image_tokens=sum(t for _, _, t in per_image),
         audio_tokens=audio,
         images=tuple(per_image),

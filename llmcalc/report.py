@@ -152,6 +152,7 @@ def memory_report(
     emit: str | None = None,
     vllm_entry_point: str = "serve",
     extra_context_tokens: int = 0,
+    encoder_tokens: int | None = None,
 ) -> MemoryReport:
     """Estimate memory for each requested weight format, and answer the fit questions asked.
 
@@ -162,7 +163,8 @@ def memory_report(
     the command line that realises it, and is the engine when none is given. vLLM's batch defaults
     follow the GPU and ``vllm_entry_point`` (``serve`` or ``llm``) as
     :func:`llmcalc.engines.vllm.batch_defaults` says. ``extra_context_tokens`` (images and audio,
-    :func:`llmcalc.media.media_tokens`) join each sequence's context.
+    :func:`llmcalc.media.media_tokens`) join each sequence's context; ``encoder_tokens`` is what
+    cross-attention layers cache (Mllama's images).
     """
     if (solve_context or solve_batch or solve_quant or num_gpus) and gpu is None and not gpu_list:
         raise UsageError("--gpus, --max-context, --max-batch and --best-quant need --gpu")
@@ -207,7 +209,7 @@ def memory_report(
     reports = []
     for weights in weights_choices(loaded, bpws=bpws, quant=quant):
         est = estimate_memory(spec, weights=weights, context_tokens=ctx, batch_size=batch_size,
-                              kv_dtype=kv_dtype, settings=settings)
+                              kv_dtype=kv_dtype, settings=settings, encoder_tokens=encoder_tokens)
         fit = needed = None
         mc = mb = None
         if gpu is not None:

@@ -425,7 +425,8 @@ class ImageTokens:
     ``[min_pixels, max_pixels]`` and yields ``(h / patch) x (w / patch) / merge_size^2`` tokens.
     ``extra`` counts the start/end marker tokens around each image; ``row_break`` adds one token per
     row of merged patches (Pixtral's ``[IMG_BREAK]``), where ``max_pixels`` bounds the longest edge
-    squared.
+    squared. ``cross_attention_tokens`` are what each image puts in the cross-attention layers'
+    cache instead (Mllama: ``max_num_tiles x ((S / P)^2 + 1)`` vision tokens).
     """
 
     fixed: int | None = None
@@ -435,6 +436,7 @@ class ImageTokens:
     max_pixels: int | None = None
     extra: int = 0
     row_break: bool = False
+    cross_attention_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)

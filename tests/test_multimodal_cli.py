@@ -95,3 +95,16 @@ def test_bad_image_size_is_a_usage_error(runner: CliRunner) -> None:
     code, _, err = _run(runner, "memory", "gemma-3-4b", "--image", "1024")
     assert code == 2
     assert "WIDTHxHEIGHT" in err
+
+
+def test_memory_puts_mllama_images_in_the_cross_attention_cache(runner: CliRunner) -> None:
+    """Llama 3.2 Vision: one <|image|> token in the context, every tile's vision tokens in the cross-attention cache."""
+    code, out, _ = _run(runner, "memory", "llama-3.2-90b-vision", "--images", "2", "--context", "1000", "--json")
+    assert code == 0
+    data = json.loads(out)
+    spec = load_model("llama-3.2-90b-vision").spec
+    media = media_tokens(spec, images=2)
+    assert data["inputs"]["context_tokens"] == 1000 + 2
+    kv = data["formats"][0]["estimate"]["kv_cache"]
+    cross_layers = sum(g.count for g in spec.main_stack.groups if g.cross_attention is not None)
+    assert kv["cross_attention_bytes"] == cross_layers * 2 * 8 * 128 * 2 * media.cross_attention_tokens > 0

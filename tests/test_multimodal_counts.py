@@ -129,3 +129,21 @@ def test_whisper_cache_equals_the_measured_transformers_cache(row: dict[str, Any
     est = kv_cache(spec, context_tokens=row["tokens"], batch_size=row["batch"], kv_dtype=row["dtype"], engine="hf")
     assert est.self_attention_bytes == row["self_attention_bytes"]
     assert est.cross_attention_bytes == row["cross_attention_bytes"]
+
+
+MLLAMA_ROWS: list[dict[str, Any]] = TABLE["mllama_cache"]
+
+
+@pytest.mark.parametrize("row", MLLAMA_ROWS, ids=[f"B{r['batch']}-T{r['tokens']}-I{r['images']}" for r in MLLAMA_ROWS])
+def test_mllama_cache_equals_the_measured_transformers_cache(row: dict[str, Any]) -> None:
+    """Mllama's hf cache: T tokens in the self-attention layers, each image's tile tokens in the cross ones."""
+    from llmcalc.kvcache import kv_cache
+    from llmcalc.media import media_tokens
+
+    config = next(r["config"] for r in ROWS if r["name"] == row["config"])
+    spec = spec_from_hf_config(config, source=row["config"])
+    media = media_tokens(spec, images=row["images"])
+    est = kv_cache(spec, context_tokens=row["tokens"], batch_size=row["batch"], kv_dtype=row["dtype"], engine="hf",
+                   encoder_tokens=media.cross_attention_tokens)  # fmt: skip
+    assert est.self_attention_bytes == row["self_attention_bytes"]
+    assert est.cross_attention_bytes == row["cross_attention_bytes"]

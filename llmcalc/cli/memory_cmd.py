@@ -137,7 +137,8 @@ def memory(model: str | None, bpw: list[str], quant: list[str], context: int | N
 
     loaded = load_model(model, presets_dirs=presets_dirs)
     media = media_request(loaded.spec, image_sizes, images, audio_seconds)
-    report = run(loaded, extra_context_tokens=media.total_tokens if media else 0)
+    report = run(loaded, extra_context_tokens=media.total_tokens if media else 0,
+                 encoder_tokens=(media.cross_attention_tokens or None) if media else None)
     for message in report.warnings:
         warn(message)
     if media is not None:

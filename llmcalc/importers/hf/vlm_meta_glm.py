@@ -147,8 +147,8 @@ def mllama(f: Fields, name: str, mt: str) -> ModelSpec:
     The text model (``MllamaTextModel``) has ``vocab_size + 8`` embedding rows, and the layers listed
     in ``cross_attention_layers`` are gated cross-attention layers instead of self-attention ones
     (q/k/v/o, per-head q/k RMSNorms, two scalar gates, the MLP and two norms): language-model
-    parameters, as transformers places them. Tokens per image: the cross-attention layers read the
-    image; the text holds one ``<|image|>`` token.
+    parameters, as transformers places them. Tokens per image: the text holds one ``<|image|>``
+    token; the cross-attention layers cache ``max_num_tiles x ((S / P)^2 + 1)`` vision tokens.
     """
     t = sub(f, "text_config")
     hidden = t.integer("hidden_size", default=4096)
@@ -204,7 +204,9 @@ def mllama(f: Fields, name: str, mt: str) -> ModelSpec:
         max_aspect_ratio_id=len(ratios) if isinstance(ratios, list) else 8,
         num_channels=v.integer("num_channels", default=3),
     )
-    vision = with_image_tokens(vision, ImageTokens(fixed=1))
+    patches = (v.integer("image_size", default=448) // v.integer("patch_size", default=14)) ** 2 + 1
+    cross_tokens = v.integer("max_num_tiles", default=4) * patches  # every tile slot, used or not (measured)
+    vision = with_image_tokens(vision, ImageTokens(fixed=1, cross_attention_tokens=cross_tokens))
     projector = projectors.linear_projector(
         v.integer("vision_output_dim", default=7680), hidden, bias=True, kind="mllama"
     )
