@@ -413,11 +413,15 @@ def speed_for(
     concurrency: int = 1,
     kv_dtype: str = "f16",
     offloaded_bytes: int = 0,
+    offload_bandwidth_bytes_s: int | None = None,
     kv_limit: bool = True,
 ) -> SpeedEstimate:
     """:func:`estimate_speed` for a named format or bits per weight (``"4.5"``) on ``num_gpus`` x ``gpu``.
 
-    ``backend`` None takes the GPU vendor's (:func:`default_backend`). With ``kv_limit`` the
+    ``backend`` None takes the GPU vendor's (:func:`default_backend`). ``offloaded_bytes`` (from an
+    offload plan, :mod:`llmcalc.plans`) are read at ``offload_bandwidth_bytes_s``: PCIe for vLLM's
+    ``--cpu-offload-gb`` (the default, ``host_link_gb_s`` of the GPU entry or 25 GB/s), system-RAM
+    bandwidth for llama.cpp layers or experts the CPU computes (pass it). With ``kv_limit`` the
     concurrency is capped at the most sequences whose KV cache fits beside the weights
     (:func:`llmcalc.fit.max_batch` at the final context, the engine's memory rules) and the result says
     so (``concurrency`` is then the capped figure, ``decode_bound`` ``kv-cache`` when it binds).
@@ -446,8 +450,13 @@ def speed_for(
             capped = max(1, fits)
             notes.append(f"only {fits:,} sequences of {final:,} tokens fit in memory (KV cache); "
                          f"throughput is for {capped:,}, not {concurrency:,}")
+    hw = hardware(gpu, num_gpus)
+    if offload_bandwidth_bytes_s:
+        from dataclasses import replace as _replace
+
+        hw = _replace(hw, host_bandwidth_bytes_s=offload_bandwidth_bytes_s)
     est = estimate_speed(work, weights_bytes=weights.total_bytes, weights_params=weights.params, fmt=cls_name,
-                         hw=hardware(gpu, num_gpus), engine=engine, backend=backend or default_backend(gpu),
+                         hw=hw, engine=engine, backend=backend or default_backend(gpu),
                          context_tokens=context_tokens, prompt_tokens=prompt_tokens, gen_tokens=gen_tokens,
                          concurrency=capped, offloaded_bytes=offloaded_bytes)
     if not notes:

@@ -159,3 +159,11 @@ def test_memory_shows_speed_and_quality_rows() -> None:
     r = CliRunner().invoke(cli, ["memory", "llama-3-8b", "--quant", "q4_k_m", "--gpu", "rtx4090", "--width", "160"])
     assert r.exit_code == 0, r.output
     assert "Speed, decode tok/s" in r.output and "KLD 0.0313" in r.output
+
+
+def test_offload_bandwidth_is_the_callers() -> None:
+    """Offloaded bytes are read at the bandwidth given (system RAM for llama.cpp CPU layers): 4 GB at 50 GB/s."""
+    spec = llmcalc.load_model("llama-3-8b").spec
+    est = speed_for(spec, fmt="q4_k_m", gpu=get_gpu("rtx4090"), offloaded_bytes=4 * 10**9,
+                    offload_bandwidth_bytes_s=50 * 10**9)
+    assert est.decode_pcie_s == pytest.approx(4e9 / 50e9) and est.decode_bound == "pcie"
