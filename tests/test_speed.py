@@ -167,3 +167,21 @@ def test_offload_bandwidth_is_the_callers() -> None:
     est = speed_for(spec, fmt="q4_k_m", gpu=get_gpu("rtx4090"), offloaded_bytes=4 * 10**9,
                     offload_bandwidth_bytes_s=50 * 10**9)
     assert est.decode_pcie_s == pytest.approx(4e9 / 50e9) and est.decode_bound == "pcie"
+
+
+def test_calibration_meets_its_targets_on_held_out_gpus() -> None:
+    """On GPUs the fit never saw, decode is within 25% for >= 80% of rows and prefill within 35% for >= 70%."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("speed_calibration", ROOT / "benchmarks" / "speed_calibration.py")
+    assert spec is not None and spec.loader is not None
+    calib = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calib)
+    rows = [r for r in calib.load_rows() if not r.get("superseded")]
+    test_gpus = calib.held_out(rows)
+    cache, constants = calib.Cache(), load_constants()
+    for metric, band, share in (("decode", 0.25, 0.80), ("prefill", 0.35, 0.70)):
+        sel = [r for r in rows if r["gpu"] in test_gpus and r["metric"] == metric]
+        errs = calib.errors(sel, constants, cache)
+        assert len(errs) >= 25
+        assert sum(abs(e) <= band for e in errs) / len(errs) >= share, metric
