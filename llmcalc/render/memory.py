@@ -222,7 +222,8 @@ def all_models_table(reports: Sequence[MemoryReport], *, units: ByteUnits) -> Re
     solve_quant = any(r.best_quant_searched for r in reports)
     columns = [Col("Model", "id"), Col("Format", "id"), Col("Context", "number"), Col(f"Total {unit}", "number")]
     if gpu:
-        columns += [Col(f"Fits {n} x {gpu}", "text", justify="center"), Col("GPUs needed", "number")]
+        columns += [Col(f"Fits {n} x {gpu}", "text", justify="center"), Col("GPUs needed", "number"),
+                    Col("Speed tok/s", "number")]
     if solve_context:
         columns.append(Col("Max context", "number"))
     if solve_batch:
@@ -234,6 +235,8 @@ def all_models_table(reports: Sequence[MemoryReport], *, units: ByteUnits) -> Re
         columns += [Col("Plan", "id"), Col(f"RAM {unit}", "number"), Col("Plan fits", "text", justify="center")]
     columns += [Col(f"Weights {unit}", "detail", justify="right"), Col(f"KV cache {unit}", "detail", justify="right")]
     caption = (f"Sizes in {unit}. Context: 4,096 tokens or the model's maximum if smaller, unless --context.")
+    if gpu:
+        caption += " Speed: estimated decode tokens/s of one sequence on --gpus, else the GPUs needed (llmcalc speed)."
     if solve_context or solve_batch:
         caption += f" Max context and batch are for the GPUs needed ('(on N)' when that is not {n})."
     t = FitTable(columns, title=title, caption=caption, hoist=True)
@@ -244,7 +247,8 @@ def all_models_table(reports: Sequence[MemoryReport], *, units: ByteUnits) -> Re
                      size_cell(e.total_bytes, scale, units)]
             if gpu:
                 cells += ["yes" if f.fit and f.fit.fits else "no",
-                          str(f.needed.num_gpus) if f.needed else ("> 64" if f.fit else "-")]
+                          str(f.needed.num_gpus) if f.needed else ("> 64" if f.fit else "-"),
+                          f"~{f.decode_tokens_per_s:,.0f}" if f.decode_tokens_per_s else "-"]
             if solve_context:
                 cells.append(_solved(f.max_context_tokens, f, r))
             if solve_batch:
