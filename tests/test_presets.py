@@ -168,3 +168,24 @@ def test_preset_cites_its_sources(path: Path) -> None:
         assert preset.published.note, f"{preset.name}: a tolerance needs a note saying why"
     if preset.rumour:
         assert "rumour" in preset.display_name.lower() and preset.notes
+
+
+@pytest.mark.parametrize("path", PRESET_FILES, ids=[p.stem for p in PRESET_FILES])
+def test_preset_matches_its_recorded_reference_count(path: Path) -> None:
+    """Every preset records the reference implementation's count, and llmcalc's total equals it.
+
+    The figure is in the preset itself (``reference:``, written by scripts/record_reference_counts.py
+    from transformers on the meta device), so this runs from the repository alone. Where llmcalc
+    counts differently on purpose, the preset's ``reference.note`` says why and the difference is
+    exactly an untied output head the checkpoint stores (T5 v1.1).
+    """
+    preset, counts = _load(path)
+    ref = preset.reference
+    assert ref is not None, f"{path.name}: no reference block; run scripts/record_reference_counts.py"
+    assert ref.implementation.startswith("transformers ")
+    if ref.note is None:
+        assert counts.total_params == ref.total_params, (
+            f"{preset.name}: llmcalc {_fmt(counts.total_params)}, {ref.implementation} {_fmt(ref.total_params)}"
+        )
+    else:
+        assert counts.total_params - ref.total_params == counts.lm_head_params, ref.note
