@@ -383,7 +383,8 @@ def crossover_context(
     The KV cache never shrinks as context grows, so a binary search over the exact
     :func:`llmcalc.kvcache.kv_cache` (with the engine's rounding and window caps) gives
     ``kv(c - 1) < weights <= kv(c)``. None for models whose cache stops growing below the weights
-    (every layer windowed, Mistral-7B-v0.1 at small batch) or that keep none (encoder-only).
+    (every layer windowed, Mistral-7B-v0.1 at small batch on vLLM or llama.cpp; transformers' windowed
+    layers hold the whole prompt right after the prefill) or that keep none (encoder-only).
     """
     settings = settings or engine_settings(engine)
 

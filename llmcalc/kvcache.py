@@ -15,12 +15,14 @@ between engines, and is modelled here, is what a layer caches and for how many t
   V3.2, LongCat-Flash, Kimi Linear: ``MLA.hf_caches_latent``). Kimi K2's remote code (DeepSeek's
   original ``modeling_deepseek.py``) caches the expanded per-head K (``n_h x (d_nope + d_rope)``) and
   V (``n_h x d_v``).
-- **Sliding-window layers** cache at most the window. transformers' ``DynamicSlidingWindowLayer``
-  (``cache_utils.py``) keeps ``window - 1`` tokens as the logical cache, but from the first decode step
-  on it holds them as a view of a ``window``-token tensor, so ``window`` tokens of storage (measured:
-  README, Caveats); vLLM keeps ``window - 1 + max_num_batched_tokens``
-  tokens rounded up to blocks, plus one block; llama.cpp's SWA cache holds ``window + n_ubatch``
-  cells padded to 256 (``llama-kv-cache-iswa.cpp``).
+- **Sliding-window layers** cache at most the window, except right after a transformers prefill.
+  transformers' ``DynamicSlidingWindowLayer`` (``cache_utils.py``) keeps ``window - 1`` tokens as the
+  logical cache, as a view of the tensor it was given: right after a prefill of ``T`` tokens that is
+  the whole prompt's K/V, so ``T`` tokens of storage (``total_bytes``: what the cache object holds
+  after the prefill, measured in tests/data/text_cache_measured.json); from the first decode step on it
+  holds a ``window``-token tensor (``steady_bytes``; measured: README, Caveats). vLLM keeps
+  ``window - 1 + max_num_batched_tokens`` tokens rounded up to blocks, plus one block; llama.cpp's
+  SWA cache holds ``window + n_ubatch`` cells padded to 256 (``llama-kv-cache-iswa.cpp``).
 - **Token rounding**: vLLM allocates blocks of 16 tokens (``CacheConfig.DEFAULT_BLOCK_SIZE``), and
   of 64 (FlashMLA) or 128 (CUTLASS MLA) for MLA latents (:class:`EngineCache`);
   llama.cpp pads the context to a multiple of 256 cells (``llama-context.cpp``); transformers caches
@@ -127,7 +129,18 @@ class EngineCache:
             if window is None:
                 return padded
             return _round_up(min(padded, window + self.n_ubatch), LLAMA_CPP_PAD_TOKENS)
-        return context_tokens if window is None else min(context_tokens, window)
+        # transformers: right after a prefill of T tokens a sliding-window layer still holds the
+        # prompt's whole K/V tensor (DynamicSlidingWindowLayer keeps a view of its last window - 1
+        # tokens), so its storage is T tokens until the next update (measured:
+        # benchmarks/measure_text_cache.py, tests/data/text_cache_measured.json)
+        return context_tokens
+
+    def steady_tokens(self, context_tokens: int, window: int | None, *, latent: bool = False) -> int:
+        """Token slots once decoding has started: transformers' sliding layers settle at ``window``
+        tokens of storage (README, Caveats); vLLM and llama.cpp never hold more than their cap."""
+        if self.engine == "hf":
+            return context_tokens if window is None else min(context_tokens, window)
+        return self.cached_tokens(context_tokens, window, latent=latent)
 
 
 def _round_up(n: int, multiple: int) -> int:
@@ -149,6 +162,9 @@ class KVCacheEstimate:
     full_layers: int
     windowed_layers: int
     latent: bool
+    #: once decoding has started: transformers' sliding-window layers settle at their window;
+    #: equal to ``total_bytes`` for vLLM and llama.cpp, and wherever no layer is windowed
+    steady_bytes: int = 0
 
 
 def kv_bytes_per_token(spec: ModelSpec, *, kv_dtype: str = "f16", engine: str = "hf") -> int:
@@ -197,7 +213,7 @@ def kv_cache(
     from llmcalc.media import encoder_frames  # Whisper: the decoder cross-attends to 1,500 encoder frames
 
     frames = encoder_frames(spec)
-    self_values = cross_values = 0
+    self_values = cross_values = steady_values = 0
     full = windowed = 0
     latent = False
     if stack is not None:
@@ -213,7 +229,9 @@ def kv_cache(
             latent = latent or group_latent
             window = attn.sliding_window if attn.sliding_window and attn.sliding_window < context_tokens else None
             tokens = cache.cached_tokens(context_tokens, attn.sliding_window, latent=group_latent)
+            steady = cache.steady_tokens(context_tokens, attn.sliding_window, latent=group_latent)
             self_values += g.count * kv_values_per_token(attn, engine=engine) * tokens
+            steady_values += g.count * kv_values_per_token(attn, engine=engine) * steady
             if window is None:
                 full += g.count
             else:
@@ -223,6 +241,7 @@ def kv_cache(
                 cross_values += g.count * kv_values_per_token(g.cross_attention, engine=engine) * enc
     self_bytes = math.ceil(self_values * batch_size * per_value)
     cross_bytes = math.ceil(cross_values * batch_size * per_value)
+    steady_bytes = math.ceil(steady_values * batch_size * per_value) + cross_bytes
     return KVCacheEstimate(
         context_tokens=context_tokens,
         batch_size=batch_size,
@@ -235,6 +254,7 @@ def kv_cache(
         full_layers=full,
         windowed_layers=windowed,
         latent=latent,
+        steady_bytes=steady_bytes,
     )
 
 

@@ -9,10 +9,10 @@ Engines and their defaults (all overridable through :class:`EngineSettings`):
 - ``hf``: Hugging Face transformers ``generate()`` on one GPU per process, the prompt prefilled in
   one forward pass with SDPA/flash attention (no ``T x T`` score matrix), logits kept for the last
   token only (``logits_to_keep=1``). Right after the prefill, sliding-window layers still hold the
-  whole prompt's K/V (measured: README, Caveats), so that transient is part of the peak
-  (:attr:`ActivationEstimate.prefill_kv_bytes`) while the KV cache row is the window-capped steady
-  state. Overhead is the CUDA context and the caching allocator's rounding
-  (:mod:`llmcalc.engines.hf`).
+  whole prompt's K/V (measured), so the KV cache figure is that peak, what the cache object holds
+  after a prefill of the context (:mod:`llmcalc.kvcache`); the window-capped figure once decoding
+  has started is :attr:`MemoryEstimate.kv_cache_steady_bytes`. Overhead is the CUDA context and the
+  caching allocator's rounding (:mod:`llmcalc.engines.hf`).
 - ``vllm``: vLLM's V1 engine. Activations are what its start-up profiling pass peaks at
   (``max_num_batched_tokens`` tokens through the model plus a sampler pass over ``max_num_seqs``
   rows, ``vllm/v1/worker/gpu_worker.py``), with the batch defaults of
@@ -157,9 +157,6 @@ class ActivationEstimate:
     hidden_bytes: int
     logits_bytes: int
     total_bytes: int
-    #: transformers: K/V of the whole prompt the sliding-window layers hold right after prefill, beyond
-    #: their window (exact; included in ``total_bytes``)
-    prefill_kv_bytes: int = 0
     #: llama.cpp without flash attention: the fp32 ``n_ubatch x n_ctx x heads`` attention scores
     scores_bytes: int = 0
     #: llama.cpp: the KQ mask (``n_ctx x n_ubatch``, F32 plus an F16 copy with flash attention)
@@ -211,9 +208,9 @@ def activation_estimate(
     intermediates are alive (activation checkpointing is irrelevant at inference).
     Not included: attention score matrices (flash/SDPA kernels do not materialise them; eager attention
     would add ``batch x heads x T^2 x 2`` bytes; llama.cpp without flash attention is modelled:
-    ``n_ubatch x n_ctx x heads x 4``), MoE dispatch buffers, and vision towers. Included for
-    transformers: the whole-prompt K/V of sliding-window layers right after prefill
-    (:func:`_prefill_window_bytes`, exact).
+    ``n_ubatch x n_ctx x heads x 4``), MoE dispatch buffers, and vision towers. (The whole-prompt
+    K/V that transformers' sliding-window layers hold right after prefill is in the KV cache
+    figure, :func:`llmcalc.kvcache.kv_cache`.)
     The range (``total_bytes_low/high``) multiplies the formula by the engine's ``ACTIVATION_RANGE``.
     How far off it is: vLLM's start-up log as published in the llm-d benchmark table (H100,
     ``max_num_batched_tokens`` 16,384, 1,024 sequences) shows a peak activation of 4.76 GiB for
@@ -229,7 +226,7 @@ def activation_estimate(
     hidden_bytes = tokens * values * settings.activation_bytes
     rows = batch_size if settings.logits_rows is None else min(settings.logits_rows, max(tokens, batch_size))
     logits = rows * spec.vocab_size * 4 * settings.logits_copies if spec.lm_head != "none" else 0
-    scores = prefill_kv = mask = 0
+    scores = mask = 0
     if settings.engine == "llama.cpp":
         padded = -(-context_tokens // 256) * 256
         if not settings.flash_attention:
@@ -242,22 +239,19 @@ def activation_estimate(
         # ggml's allocator reuses buffers: the compute buffer is the largest of them, not the sum.
         total = max(hidden_bytes, logits, scores) + mask
     else:
-        if settings.engine == "hf":
-            prefill_kv = _prefill_window_bytes(spec, context_tokens, batch_size, settings.activation_bytes)
-        total = hidden_bytes + logits + prefill_kv
+        total = hidden_bytes + logits
     low_f, high_f = _activation_range(settings.engine)
-    formula = total - prefill_kv
+    formula = total
     return ActivationEstimate(
         tokens_in_flight=tokens,
         values_per_token=values,
         hidden_bytes=hidden_bytes,
         logits_bytes=logits,
         total_bytes=total,
-        prefill_kv_bytes=prefill_kv,
         scores_bytes=scores,
         mask_bytes=mask,
-        total_bytes_low=int(formula * low_f) + prefill_kv,
-        total_bytes_high=-(-formula * high_f.numerator // high_f.denominator) + prefill_kv,
+        total_bytes_low=int(formula * low_f),
+        total_bytes_high=-(-formula * high_f.numerator // high_f.denominator),
     )
 
 
@@ -266,29 +260,6 @@ def _activation_range(engine: str) -> tuple[Fraction, Fraction]:
 
     low, high = rules(engine).ACTIVATION_RANGE
     return Fraction(low), Fraction(high)
-
-
-def _prefill_window_bytes(spec: ModelSpec, context_tokens: int, batch_size: int, value_bytes: int) -> int:
-    """K/V beyond the window that transformers' sliding-window layers hold right after a prefill.
-
-    ``DynamicSlidingWindowLayer.update`` (transformers ``cache_utils.py``) returns the full prompt's
-    keys and values on the prefill step and keeps a view of them until the next update, so each
-    windowed layer briefly holds ``context`` tokens instead of ``window`` (measured: gemma-3-1b at
-    4,096 tokens held 109 MB against 28 MB window-capped; README, Caveats). ``sum over windowed
-    groups of count x n_kv (d_k + d_v) x (context - window) x batch x bytes``.
-    """
-    from llmcalc.kvcache import kv_values_per_token
-
-    stack = spec.decoder
-    if stack is None:
-        return 0
-    extra = 0
-    for g in stack.groups:
-        attn = g.attention
-        if attn is None or not attn.sliding_window or attn.sliding_window >= context_tokens:
-            continue
-        extra += g.count * kv_values_per_token(attn, engine="hf") * (context_tokens - attn.sliding_window)
-    return extra * batch_size * value_bytes
 
 
 @dataclass(frozen=True)
@@ -428,9 +399,12 @@ class MemoryEstimate:
     outside_budget_bytes: int = 0
     outside_budget_bytes_low: int = 0
     outside_budget_bytes_high: int = 0
-    #: the KV cache at its peak: transformers' sliding-window layers right after prefill hold the whole
-    #: prompt (``kv_cache_bytes`` is the window-capped steady state); equal elsewhere
+    #: the KV cache at its peak; ``kv_cache_bytes`` is that peak for every engine (transformers'
+    #: sliding-window layers right after prefill hold the whole prompt), kept as its own key
     kv_cache_peak_bytes: int = 0
+    #: once decoding has started: transformers' sliding-window layers settle at their window
+    #: (equal to ``kv_cache_bytes`` for vLLM, llama.cpp and models without windowed layers)
+    kv_cache_steady_bytes: int = 0
     #: conv + SSM / recurrent state of state-space and linear-attention layers (exact, constant in
     #: context; :mod:`llmcalc.state`), counted in ``total_bytes`` and ``exact_bytes``
     state_bytes: int = 0
@@ -483,11 +457,11 @@ def estimate_memory(
                      "(vLLM and llama.cpp cache the latent)")
     if kv.windowed_layers:
         notes.append(f"{kv.windowed_layers} sliding-window layers cache only their window")
-    if act.prefill_kv_bytes:
+    if kv.steady_bytes < kv.total_bytes:
         notes.append(
-            f"right after prefill the sliding-window layers hold the whole prompt: KV peaks at "
-            f"{kv.total_bytes + act.prefill_kv_bytes:,} bytes before settling to the window-capped "
-            f"{kv.total_bytes:,} (the peak is counted, in activations)"
+            f"right after prefill transformers' sliding-window layers hold the whole prompt: the KV cache "
+            f"is {kv.total_bytes:,} bytes (counted) and settles to the window-capped {kv.steady_bytes:,} "
+            "once decoding starts"
         )
     outside_low, outside_high = outside_budget_range(settings)
     if state.state_layers:
@@ -528,7 +502,8 @@ def estimate_memory(
         outside_budget_bytes=settings.outside_budget_bytes,
         outside_budget_bytes_low=outside_low,
         outside_budget_bytes_high=outside_high,
-        kv_cache_peak_bytes=kv.total_bytes + act.prefill_kv_bytes,
+        kv_cache_peak_bytes=kv.total_bytes,
+        kv_cache_steady_bytes=kv.steady_bytes,
         tower_bytes=sum(p.bytes for p in weights.by_type if p.type_name.endswith(" (towers)")),
         state_bytes=state.total_bytes,
         state=state,

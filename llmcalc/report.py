@@ -304,7 +304,7 @@ def model_reference(loaded: LoadedModel, weights: WeightsResult, engine: str) ->
 TOP_LEVEL_KEYS = ("weights_bytes", "kv_cache_bytes", "state_bytes", "activation_bytes", "overhead_bytes",
                   "total_bytes", "exact_bytes", "estimated_bytes", "activation_bytes_low", "activation_bytes_high",
                   "overhead_bytes_low", "overhead_bytes_high", "total_bytes_low", "total_bytes_high",
-                  "outside_budget_bytes", "kv_cache_peak_bytes", "tower_bytes")
+                  "outside_budget_bytes", "kv_cache_peak_bytes", "kv_cache_steady_bytes", "tower_bytes")
 
 
 def report_json(report: MemoryReport) -> dict[str, object]:

@@ -19,24 +19,10 @@ from llmcalc.kvcache import indexer_cache_bytes, kv_cache
 TABLE = json.loads((Path(__file__).parent / "data" / "text_cache_measured.json").read_text())
 
 
-def _sliding_past_window(row: dict[str, Any]) -> bool:
-    spec = spec_from_hf_config(row["config"], source=row["label"])
-    return any(
-        g.attention is not None and g.attention.sliding_window and row["context_tokens"] > g.attention.sliding_window
-        for g in spec.main_stack.groups
-    )
-
-
-#: After a prefill longer than the window, transformers' DynamicSlidingWindowLayer keeps a view of the
-#: last window - 1 tokens of the whole prefill tensor, so the storage it holds is all T tokens until the
-#: next update; llmcalc's hf figure is the steady-state window. Strict xfail: flips when that is modelled.
-_PREFILL_VIEW = pytest.mark.xfail(
-    strict=True, reason="hf sliding layers hold the whole prefill's storage (a view) until the next step"
-)
-
-
 def _marks(row: dict[str, Any]) -> list[pytest.MarkDecorator]:
-    return [_PREFILL_VIEW] if _sliding_past_window(row) else []
+    """No case is expected to differ: sliding-window layers past their window are sized as the whole
+    prompt right after prefill, as transformers holds them."""
+    return []
 
 
 CASES = [

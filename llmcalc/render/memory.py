@@ -45,8 +45,8 @@ def memory_view(report: MemoryReport, *, units: ByteUnits) -> RenderableType:
     row("KV cache (exact)", [b(f.estimate.kv_cache_bytes) for f in report.formats])
     if any(f.estimate.state_bytes for f in report.formats):
         row("Recurrent state (exact)", [b(f.estimate.state_bytes) for f in report.formats])
-    if any(f.estimate.kv_cache_peak_bytes > f.estimate.kv_cache_bytes for f in report.formats):
-        row("KV cache right after prefill", [b(f.estimate.kv_cache_peak_bytes) for f in report.formats], "dim")
+    if any(f.estimate.kv_cache_steady_bytes < f.estimate.kv_cache_bytes for f in report.formats):
+        row("KV cache once decoding", [b(f.estimate.kv_cache_steady_bytes) for f in report.formats], "dim")
     row("Activations (estimate)", [_span(f.estimate.activation_bytes_low, f.estimate.activation_bytes_high, b)
                                    for f in report.formats], "dim")
     row("Overhead (estimate)", [_span(f.estimate.overhead_bytes_low, f.estimate.overhead_bytes_high, b)
