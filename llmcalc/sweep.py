@@ -26,7 +26,7 @@ grid file does not start an hour-long run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -244,10 +244,15 @@ class SweepPoint:
     #: estimated decode tokens/s of one sequence at this context and batch on the GPU set
     #: (:func:`llmcalc.speed.decode_coefficients`); None without a GPU set or its figures
     decode_tokens_per_s: float | None = None
+    #: the context is longer than the model's trained maximum (max_position_embeddings)
+    beyond_max_context: bool = False
 
 
 #: Column order of CSV and JSON output: the fields of :class:`SweepPoint`.
 POINT_FIELDS: tuple[str, ...] = tuple(SweepPoint.__dataclass_fields__)
+#: Each field's default (None for the fields without one), for :func:`_point`.
+_POINT_DEFAULTS: tuple[object, ...] = tuple(
+    None if f.default is MISSING else f.default for f in SweepPoint.__dataclass_fields__.values())
 
 
 @dataclass(frozen=True)
@@ -386,7 +391,7 @@ def _point(*values: object) -> SweepPoint:
     makes an equal object (same fields, ``==``, ``hash`` and ``repr``) in half the time.
     """
     p = object.__new__(SweepPoint)
-    values = values + (None,) * (len(POINT_FIELDS) - len(values))  # trailing optional fields default to None
+    values = values + _POINT_DEFAULTS[len(values):]  # trailing optional fields take their defaults
     object.__setattr__(p, "__dict__", dict(zip(POINT_FIELDS, values, strict=True)))
     return p
 
@@ -434,7 +439,9 @@ def _points(
             speed_rows = [[decode_coefficients(work, bytes_per_param=bpp, fmt=fmt, gpu=gpu, count=count,
                                                engine=engine, batch_size=batch) for gpu, count in gpu_sets]
                           for batch in grid.batches]
+            limit = spec.max_context
             for ctx, row in zip(grid.contexts, me.table, strict=True):
+                beyond = limit is not None and ctx > limit
                 for batch, (kv, act, kv_tp), speeds in zip(grid.batches, row, speed_rows, strict=True):
                     # estimate_memory: one device, overhead_estimate(num_gpus=1)
                     tensors = w + kv + act
@@ -442,7 +449,7 @@ def _points(
                     total = tensors + over
                     if not sets:
                         yield _point(name, fmt, engine, ctx, batch, None, None, w, kv, act, over, total, total,
-                                     None, None, None)
+                                     None, None, None, beyond)
                         done += 1
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total_points)
@@ -466,6 +473,7 @@ def _points(
                             "total_bytes": total, "per_gpu_bytes": per, "fits": per <= cap, "gpus_needed": needed,
                             "decode_tokens_per_s": None if sc is None else
                             1 / (max(sc[0] + sc[1] * ctx, sc[2] + sc[3] * ctx) + sc[4]),
+                            "beyond_max_context": beyond,
                         })
                         yield p
                         done += 1
@@ -492,9 +500,9 @@ def grid_warnings(grid: Grid, specs: Mapping[str, ModelSpec]) -> tuple[dict[str,
         for message in check_support(_engine_for(grid, fmt), formats=named, kv_dtype=grid.kv_dtype):
             if message not in warnings:
                 warnings.append(message)
-    for name in grid.models:
-        spec = specs[name]
-        limit = spec.max_context
+    for model in grid.models:
+        spec = specs[model]
+        name, limit = spec.name, spec.max_context
         beyond = [c for c in grid.contexts if limit is not None and c > limit]
         if beyond:
             warnings.append(f"{name} was trained for {limit:,} tokens; {', '.join(f'{c:,}' for c in beyond)} "

@@ -80,6 +80,8 @@ def test_sweep_marks_contexts_past_the_trained_maximum() -> None:
     assert "131,072*" in out and "1,024*" not in out
     assert "gpt2 was trained for 1,024 tokens; 131,072 tokens are beyond it" in err
     assert "llama-3.1-8b: 32 attention heads do not split evenly over 3 GPUs" in err
+    points = as_json("sweep", "--models", "gpt2", "--contexts", "1024,131072")["points"]
+    assert [p["beyond_max_context"] for p in points] == [False, True]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -243,7 +243,8 @@ def test_cli_csv(runner: CliRunner) -> None:
     first = expected[0]
     assert rows[1] == [first.model, "bf16", "hf", "4096", "1", "h100-sxm", "1", str(first.weights_bytes),
                        str(first.kv_cache_bytes), str(first.activation_bytes), str(first.overhead_bytes),
-                       str(first.total_bytes), str(first.per_gpu_bytes), "true", "1", str(first.decode_tokens_per_s)]
+                       str(first.total_bytes), str(first.per_gpu_bytes), "true", "1", str(first.decode_tokens_per_s),
+                       "true" if first.beyond_max_context else "false"]
     assert {r[2] for r in rows[1:]} == {"hf", "llama.cpp"}  # GGUF formats default to llama.cpp
 
 

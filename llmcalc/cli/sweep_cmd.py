@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -93,12 +94,12 @@ def sweep(models: tuple[str, ...], formats: tuple[str, ...], contexts: tuple[str
         raise UsageError(f"the grid has {grid.size:,} points, more than --max-points {max_points:,}; "
                                "pass --yes to run it anyway, or raise --max-points")
     specs = _specs(grid, presets_dirs)
-    limits, warnings = grid_warnings(grid, specs)
+    _, warnings = grid_warnings(grid, specs)
     with _progress(grid.size, show_bar) as progress:
         points = run_sweep(grid, specs=specs, presets_dirs=presets_dirs, gpus_files=gpus_files,
                            max_points=max_points, force=force, progress=progress)
         with _destination(output) as out:
-            _write(points, out, output_format, units, width or (FILE_TABLE_WIDTH if output else None), limits)
+            _write(points, out, output_format, units, width or (FILE_TABLE_WIDTH if output else None))
     for message in warnings:  # after the output, so a sweep that fails says only why
         warn(message)
 
@@ -152,23 +153,58 @@ def _progress(total: int, show: bool) -> Any:
 
 @contextmanager
 def _destination(output: str | None) -> Iterator[IO[str]]:
-    """stdout, or a temporary file beside ``output`` renamed over it once everything is written."""
+    """stdout, or a temporary file beside ``output`` renamed over it once everything is written.
+
+    Only regular files are written: a FIFO, device or socket at ``output`` is refused (renaming over
+    it would replace, say, /dev/null), and so is a name that ends in a separator or is a folder. The
+    temporary file is removed on any failure, on Ctrl-C and on SIGTERM, so nothing is left half
+    written.
+    """
     if output is None:
         yield sys.stdout
         return
-    target = Path(output)
+    target = _checked_target(output)
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise click.FileError(output, hint=exc.strerror or str(exc)) from None
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             yield out
         os.chmod(tmp, _file_mode(target))  # mkstemp makes the file private (0600)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise click.FileError(output, hint=exc.strerror or str(exc)) from None
         raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+#: Exit status after SIGTERM (128 + 15), once the temporary file is removed.
+EXIT_TERMINATED = 143
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM while writing: unwind (removing the temporary file) and exit 143, no traceback."""
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def _checked_target(output: str) -> Path:
+    """``output`` as a path llmcalc may write: a regular file (new or existing) in an existing folder."""
+    if not output:
+        raise click.BadParameter("needs a file name", param_hint="'--output' / '-o'")
+    if output.endswith(("/", os.sep)) or os.path.isdir(output):
+        raise click.BadParameter(f"{output!r} is a folder; give a file name", param_hint="'--output' / '-o'")
+    target = Path(output)
+    if target.exists() and not target.is_file():
+        raise click.BadParameter(f"{output!r} is not a regular file (a pipe or device); write to it with > "
+                                 "instead", param_hint="'--output' / '-o'")
+    if not target.parent.is_dir():
+        raise click.BadParameter(f"folder {str(target.parent)!r} does not exist", param_hint="'--output' / '-o'")
+    return target
 
 
 def _file_mode(target: Path) -> int:
@@ -181,8 +217,7 @@ def _file_mode(target: Path) -> int:
         return 0o666 & ~umask
 
 
-def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, width: int | None,
-           limits: dict[str, int | None]) -> None:
+def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, width: int | None) -> None:
     from llmcalc.render import sweep as render
 
     if output_format == "csv":
@@ -192,4 +227,4 @@ def _write(points: Iterable[Any], out: IO[str], output_format: str, units: Any, 
     else:
         from llmcalc.render.table import emit
 
-        emit(render.sweep_table(points, units=units, max_contexts=limits), width=width, file=out)
+        emit(render.sweep_table(points, units=units), width=width, file=out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING
 
@@ -55,8 +55,7 @@ def write_json(points: Iterable[SweepPoint], out: IO[str]) -> int:
     return n
 
 
-def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits,
-                max_contexts: Mapping[str, int | None] | None = None) -> RenderableType:
+def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits) -> RenderableType:
     """One row per point: model, format, engine, context, batch, GPUs, sizes, fit and GPUs needed.
 
     Columns that hold one value in every row move to a line above the table when the width needs it;
@@ -69,13 +68,7 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits,
     rows = list(points)
     scale = size_scale((p.total_bytes for p in rows), units)
     unit = scale[1]
-    limits = max_contexts or {}
-
-    def beyond(p: SweepPoint) -> bool:
-        limit = limits.get(p.model)
-        return limit is not None and p.context_tokens > limit
-
-    beyond_any = any(beyond(p) for p in rows)
+    beyond_any = any(p.beyond_max_context for p in rows)
     columns = [Col("Model", "id"), Col("Format", "id"), Col("Engine", "text"), Col("Context", "number"),
                Col("Batch", "number"), Col("GPUs", "id"), Col(f"Total ({unit})", "number"),
                Col(f"Per GPU ({unit})", "number"), Col("Fits", "text"), Col("Needed", "number"),
@@ -96,7 +89,7 @@ def sweep_table(points: Iterable[SweepPoint], *, units: ByteUnits,
         fits: str | Text = "-" if p.fits is None else Text("yes", style="green") if p.fits else Text("no", style="red")
         needed = "-" if p.gpu is None else str(p.gpus_needed) if p.gpus_needed is not None else "> 64"
         fmt = f"{p.format} bpw" if is_bits_per_weight(p.format) else p.format
-        star = "*" if beyond(p) else ""
+        star = "*" if p.beyond_max_context else ""
         t.add_row(p.model, fmt, p.engine, f"{p.context_tokens:,}{star}", f"{p.batch_size:,}",
                   f"{p.num_gpus}x{p.gpu}" if p.gpu else "-", b(p.total_bytes),
                   b(p.per_gpu_bytes) if p.gpu else "-", fits, needed,
