@@ -775,6 +775,124 @@ def configs() -> list[tuple[str, dict[str, Any]]]:
             },
         ),
     ]
+    # Head tying: which of the top-level and text_config tie_word_embeddings each class honours.
+    tv = {"hidden_size": 16, "intermediate_size": 24, "num_hidden_layers": 1, "num_attention_heads": 2}
+    out += [
+        (
+            "llava_next-text-tied",
+            {
+                "model_type": "llava_next",
+                "text_config": _llama_text(tie_word_embeddings=True),
+                "vision_config": {**clip, "num_hidden_layers": 1},
+            },
+        ),
+        (
+            "qwen2_audio-text-tied",
+            {
+                "model_type": "qwen2_audio",
+                "text_config": {"model_type": "qwen2", **qwen_text, "tie_word_embeddings": True},
+                "audio_config": {
+                    "d_model": 16,
+                    "encoder_layers": 1,
+                    "encoder_attention_heads": 2,
+                    "encoder_ffn_dim": 24,
+                    "num_mel_bins": 8,
+                    "max_source_positions": 10,
+                },
+            },
+        ),
+        (
+            "internvl-top-untied",
+            {
+                "model_type": "internvl",
+                "tie_word_embeddings": False,
+                "text_config": {"model_type": "qwen2", **qwen_text, "tie_word_embeddings": True},
+                "vision_config": {**tv, "image_size": [28, 28], "patch_size": [14, 14]},
+            },
+        ),
+        (
+            "gemma3-text-untied",
+            {
+                "model_type": "gemma3",
+                "text_config": {
+                    "model_type": "gemma3_text",
+                    "vocab_size": 300,
+                    "hidden_size": 32,
+                    "intermediate_size": 48,
+                    "num_hidden_layers": 1,
+                    "num_attention_heads": 2,
+                    "num_key_value_heads": 1,
+                    "head_dim": 16,
+                    "tie_word_embeddings": False,
+                },
+                "vision_config": {**siglip, "num_hidden_layers": 1},
+            },
+        ),
+        (
+            "llama4-top-tied",
+            {
+                "model_type": "llama4",
+                "tie_word_embeddings": True,
+                "text_config": {
+                    "vocab_size": 300,
+                    "hidden_size": 32,
+                    "intermediate_size": 24,
+                    "intermediate_size_mlp": 48,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "num_key_value_heads": 1,
+                    "head_dim": 16,
+                    "num_local_experts": 2,
+                    "num_experts_per_tok": 1,
+                    "pad_token_id": 0,
+                },
+                "vision_config": {
+                    **tv,
+                    "image_size": 28,
+                    "patch_size": 14,
+                    "vision_output_dim": 24,
+                    "projector_input_dim": 24,
+                    "projector_output_dim": 24,
+                },
+            },
+        ),
+        (
+            "smolvlm-text-tied",
+            {
+                "model_type": "smolvlm",
+                "text_config": _llama_text(tie_word_embeddings=True),
+                "vision_config": {**tv, "image_size": 32, "patch_size": 16},
+            },
+        ),
+        (
+            "mllama-top-tied",
+            {
+                "model_type": "mllama",
+                "tie_word_embeddings": True,
+                "text_config": {
+                    "vocab_size": 300,
+                    "hidden_size": 32,
+                    "intermediate_size": 40,
+                    "num_hidden_layers": 2,
+                    "num_attention_heads": 2,
+                    "num_key_value_heads": 1,
+                    "cross_attention_layers": [1],
+                    "pad_token_id": 0,
+                },
+                "vision_config": {
+                    "hidden_size": 16,
+                    "intermediate_size": 24,
+                    "num_hidden_layers": 1,
+                    "num_global_layers": 1,
+                    "attention_heads": 2,
+                    "image_size": 28,
+                    "patch_size": 14,
+                    "vision_output_dim": 32,
+                    "intermediate_layers_indices": [0],
+                },
+            },
+        ),
+    ]
     # Each family with an empty vision/audio config: the towers take their config classes' defaults.
     small = {
         "vocab_size": 300,

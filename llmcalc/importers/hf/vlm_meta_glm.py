@@ -211,5 +211,7 @@ def mllama(f: Fields, name: str, mt: str) -> ModelSpec:
         v.integer("vision_output_dim", default=7680), hidden, bias=True, kind="mllama"
     )
     v.check()
-    tie = f.boolean("tie_word_embeddings", default=False)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    # Never tied, whatever tie_word_embeddings says: the embedding has vocab_size + 8 rows and the head
+    # vocab_size, so transformers cannot tie them (measured).
+    f.boolean("tie_word_embeddings", default=False)
+    return assemble(f, spec, [vision, projector], model_type=mt, tie=False)
