@@ -93,8 +93,21 @@ FORMAT_RULES: dict[tuple[str, str], Rule] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class StoredFormat:
+    """The weights of model files as they are stored, for :func:`check` (a ``.gguf`` file is family gguf)."""
+
+    name: str
+    family: str
+
+
+#: LoadedModel.kind -> the format family its stored weights are in (safetensors hold plain dtypes).
+FILE_FAMILIES = {"gguf": "gguf"}
+
+
 def rules_for(engine: str, *, formats: Iterable[object] = (), kv_dtype: str | None = None) -> list[Rule]:
-    """The rules that apply to ``formats`` (:class:`~llmcalc.quant.WeightFormat`) and ``kv_dtype`` on ``engine``."""
+    """The rules that apply to ``formats`` (:class:`~llmcalc.quant.WeightFormat`, :class:`StoredFormat`) and
+    ``kv_dtype`` on ``engine``."""
     from llmcalc.engines import ENGINE_MODULES, supports
     from llmcalc.kvcache import normalise_engine, normalise_kv_dtype
 

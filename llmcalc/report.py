@@ -199,10 +199,14 @@ def memory_report(
         from llmcalc.plans import PlanOptions
 
         plan_options = PlanOptions()
+    from llmcalc.engine_support import FILE_FAMILIES, StoredFormat
     from llmcalc.engine_support import check as check_support
 
     quants = [quant] if isinstance(quant, str) else list(quant or ())
-    warnings: list[str] = check_support(settings.engine, formats=[get_format(q) for q in quants], kv_dtype=kv_dtype)
+    checked: list[object] = [get_format(q) for q in quants]
+    if not quants and not bpws and loaded.kind in FILE_FAMILIES:  # the files' own weights, e.g. a .gguf on hf
+        checked.append(StoredFormat(f"stored ({loaded.kind})", FILE_FAMILIES[loaded.kind]))
+    warnings: list[str] = check_support(settings.engine, formats=checked, kv_dtype=kv_dtype)
     check_context(spec, ctx)
     if spec.max_context is None and context_tokens is not None:
         warnings.append(f"{spec.name} states no maximum context; {ctx:,} tokens is not checked against one")

@@ -184,3 +184,13 @@ def test_shell_completion_offers_presets_gpus_and_formats() -> None:
     assert "llama3" in [c.value for c in complete_models(ctx, param, "llama3")]
     assert "2xh100-sxm" in [c.value for c in complete_gpus(ctx, param, "2xh100")]
     assert "q4_k_m,q8_0" in [c.value for c in complete_formats(ctx, param, "q4_k_m,q8")]
+
+
+def test_gguf_file_on_hf_is_refused(tmp_path: Any) -> None:
+    """A .gguf file's own weights on --engine hf are refused as a GGUF format is (llama.cpp by default works)."""
+    from tests.helpers_files import write_gguf
+
+    path = write_gguf(tmp_path / "tiny-llama-Q4_K_M.gguf")
+    code, out, err = run("memory", str(path), "--engine", "hf")
+    assert code == 1 and "transformers dequantizes a GGUF file" in err
+    assert run("memory", str(path))[0] == 0
