@@ -143,6 +143,14 @@ TEXT_DEFAULTS: dict[str, dict[str, Any]] = {
     },
 }
 TEXT_DEFAULTS["qwen2_5_vl_text"] = TEXT_DEFAULTS["qwen2_vl_text"]
+#: Context and window defaults (no parameters; they size the KV cache and bound --context).
+for _type, _positions in {
+    "llama": 2048, "mistral": 131072, "ministral3": 262144, "qwen2": 32768, "qwen3": 32768,
+    "gemma3_text": 131072, "qwen2_vl_text": 32768, "qwen3_vl_text": 128000, "qwen3_vl_moe_text": 128000,
+    "glm4v_text": 32768, "glm4v_moe_text": 65536, "llama4_text": 131072,
+}.items():  # fmt: skip
+    TEXT_DEFAULTS[_type]["max_position_embeddings"] = _positions
+TEXT_DEFAULTS["gemma3_text"]["sliding_window"] = 4096
 #: Phi4MultimodalConfig keeps its text fields at the top level.
 TEXT_DEFAULTS["phi4_multimodal_text"] = {
     "vocab_size": 200064, "hidden_size": 3072, "intermediate_size": 8192, "num_hidden_layers": 32,
@@ -152,7 +160,7 @@ TEXT_DEFAULTS["phi4_multimodal_text"] = {
 
 def with_text_defaults(data: Mapping[str, Any], text_type: str) -> dict[str, Any]:
     """``data`` over the defaults of its text config class (present keys win, ``None`` counts as absent)."""
-    present = {k: v for k, v in data.items() if v is not None}
+    present = {k: v for k, v in data.items() if v is not None or k == "sliding_window"}  # null: no window
     return {**TEXT_DEFAULTS.get(text_type, {}), **present}
 
 
