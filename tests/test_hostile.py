@@ -406,3 +406,51 @@ def test_grid_checks_what_a_script_passes(kwargs: dict[str, Any]) -> None:
 
     with pytest.raises(UsageError):
         Grid(models=["llama3"], **{k: v for k, v in kwargs.items()}) if "models" not in kwargs else Grid(**kwargs)
+
+
+# --- sweep -o: only regular files, never half written ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [("", "needs a file name"), ("{tmp}/new/", "is a folder"), ("{tmp}", "is a directory"),
+     ("{tmp}/fifo", "not a regular file"), ("/dev/null", "not a regular file"), ("{tmp}/no/x.csv", "does not exist")],
+    ids=["empty", "trailing-slash", "folder", "fifo", "device", "missing-folder"],
+)
+def test_sweep_output_writes_only_regular_files(tmp_path: Path, target: str, message: str) -> None:
+    """-o refuses what is not a regular file in an existing folder (it replaced FIFOs and devices before)."""
+    from click.testing import CliRunner
+
+    from llmcalc.cli import cli
+
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(tmp_path / "fifo")
+    path = target.format(tmp=tmp_path)
+    result = CliRunner().invoke(cli, ["sweep", "--models", "gpt2", "--contexts", "512", "-o", path])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (tmp_path / "new").exists()
+    if hasattr(os, "mkfifo"):
+        assert (tmp_path / "fifo").is_fifo()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGTERM")
+def test_sigterm_mid_sweep_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM while a sweep writes -o removes the temporary file and exits 143 (a 24 MB .tmp before)."""
+    import signal
+    import subprocess
+
+    out = tmp_path / "grid.csv"
+    args = [sys.executable, "-m", "llmcalc", "sweep", "--models", ",".join(["gpt2", "llama-3-8b", "mixtral"] * 8),
+            "--contexts", ",".join(str(512 * i) for i in range(1, 2000)), "--batches", "1,2,4,8,16,32",
+            "--formats", "bf16,fp8,4,8", "--format", "csv", "-o", str(out), "--yes"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not list(tmp_path.glob(".grid.csv.*.tmp")) and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err
+    assert proc.returncode == 143, err.decode()[-500:]
+    assert not list(tmp_path.glob(".grid.csv.*.tmp"))
+    assert not out.exists()
