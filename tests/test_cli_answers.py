@@ -92,10 +92,11 @@ def test_sweep_marks_contexts_past_the_trained_maximum() -> None:
     (("memory", "llama-3.1-8b", "--kv-dtype", "q4_0", "--engine", "vllm"), "vLLM has no q4_0 KV cache"),
     (("memory", "llama-3.1-8b", "--quant", "q4_k_m", "--kv-dtype", "fp8"), "llama.cpp has no fp8 KV cache"),
     (("sweep", "--models", "gpt2", "--formats", "q4_k_m", "--engine", "hf"), "transformers dequantizes a GGUF"),
+    (("context", "llama-3.1-8b", "--kv-dtype", "q4_0", "--engine", "vllm"), "vLLM has no q4_0 KV cache"),
     (("memory", "llama-3.1-8b", "--gpu", "h100", "--gpu-memory-utilization", "0.5"),
      "--gpu-memory-utilization is vLLM's share of each GPU; engine hf does not take one"),
 ], ids=["gguf-on-hf", "nf4-on-llamacpp", "awq-on-llamacpp", "gptq-on-llamacpp", "q4_0-kv-on-vllm",
-        "fp8-kv-on-llamacpp", "sweep-gguf-on-hf", "utilization-on-hf"])
+        "fp8-kv-on-llamacpp", "sweep-gguf-on-hf", "context-q4_0-kv-on-vllm", "utilization-on-hf"])
 def test_combinations_no_engine_runs_are_refused(args: tuple[str, ...], message: str) -> None:
     """What an engine does not run is one Error: line naming why (with its source), exit 1."""
     code, out, err = run(*args)

@@ -68,6 +68,8 @@ def context(model: str, context: int | None, bpw: list[str], quant: list[str], k
                             quant=one_value(quant, "--quant"),
                             context_tokens=context, batch_size=batch, kv_dtype=kv_dtype, engine=engine,
                             gpu=device, num_gpus=num_gpus)
+    for message in _engine_warnings(report.engine, one_value(quant, "--quant"), kv_dtype, loaded.kind):
+        warn(message)
     if report.window_growth is not None and report.window_growth.warning:
         warn(report.window_growth.warning)
     if as_json:
@@ -79,3 +81,14 @@ def context(model: str, context: int | None, bpw: list[str], quant: list[str], k
     from llmcalc.render.table import emit
 
     emit(context_view(report, units=units, chart=not no_chart), width=width)
+
+
+def _engine_warnings(engine: str, quant: str | None, kv_dtype: str, kind: str) -> list[str]:
+    """What ``memory`` refuses or warns about for this engine, format and KV cache (llmcalc.engine_support)."""
+    from llmcalc.engine_support import FILE_FAMILIES, StoredFormat, check
+    from llmcalc.quant import get_format
+
+    formats: list[object] = [get_format(quant)] if quant else []
+    if quant is None and kind in FILE_FAMILIES:
+        formats.append(StoredFormat(f"stored ({kind})", FILE_FAMILIES[kind]))
+    return check(engine, formats=formats, kv_dtype=kv_dtype)
