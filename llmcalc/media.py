@@ -23,7 +23,9 @@ Rules:
 - **audio**: Whisper's encoder turns 30 s windows of 100 mel frames per second into 1,500 frames (50
   per second, conv stride 2); Whisper's decoder reads them through cross-attention, so they are not
   decoder context. Qwen2-Audio pools them once more (25 tokens per second, ``Qwen2AudioEncoder``'s
-  ``avg_pooler``) and puts them into the language model's context.
+  ``avg_pooler``) and puts them into the language model's context. Phi-4-multimodal's Conformer
+  compresses 100 mel frames per second eightfold (``audio_compression_rate`` 8 of
+  ``Phi4MultimodalFeatureExtractor``, ``time_reduction`` 8): 12.5 tokens per second.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from llmcalc.spec import ImageTokens, ModelSpec
 DEFAULT_IMAGE_SIZE = (1024, 1024)
 
 #: Context tokens per second of audio, by audio tower kind (module docstring).
-AUDIO_TOKENS_PER_SECOND = {"qwen2_audio_encoder": 25}
+AUDIO_TOKENS_PER_SECOND = {"qwen2_audio_encoder": 25, "phi4mm_conformer": 12.5}
 #: Encoder frames per second of audio (Whisper-style encoders: 1,500 per 30 s window).
 AUDIO_FRAMES_PER_SECOND = {"whisper_encoder": 50, "qwen2_audio_encoder": 50}
 
@@ -143,6 +145,7 @@ def media_tokens(
             "llama4_vision",
             "smolvlm_vision",
             "idefics3_vision",
+            "phi4mm_siglip",
         ):
             notes.append("one tile per image: the processor's splitting of large images into tiles is not modelled")
     audio = 0

@@ -101,3 +101,10 @@ def test_images_on_a_text_model_are_refused() -> None:
     spec = spec_from_hf_config({"model_type": "llama", **TEXT}, source="l")
     with pytest.raises(MediaError, match="no vision tower"):
         media_tokens(spec, images=1)
+
+
+def test_phi4_multimodal_audio_is_12_5_tokens_per_second() -> None:
+    """Phi-4-multimodal's Conformer compresses 100 frames per second eightfold (rounded up)."""
+    spec = spec_from_hf_config({"model_type": "phi4_multimodal", **TEXT}, source="p")
+    assert media_tokens(spec, audio_seconds=10).audio_tokens == 125
+    assert media_tokens(spec, audio_seconds=0.1).audio_tokens == 2
