@@ -212,13 +212,17 @@ def get_gpu(name: str, extra_files: Iterable[str | Path] = ()) -> GPU:
     raise GPUError(f"unknown GPU '{name}'{hint} (`llmcalc gpus` lists them)")
 
 
-_GPU_SET = re.compile(r"\s*(?:(\d+)\s*[x×*]\s*)?(\S.*?)\s*", flags=re.IGNORECASE)
+_GPU_SET = re.compile(r"\s*(?:([0-9]+)\s*[x×*]\s*)?(\S.*?)\s*", flags=re.IGNORECASE)
+
+#: The most devices one GPU set may name (the largest clusters anyone plans are ~10^5 GPUs).
+MAX_GPUS_IN_SET = 1_000_000
 
 
 def split_gpu_set(text: str) -> tuple[str, int] | None:
     """``"h100"`` -> ``("h100", 1)``; ``"8xh100"`` or ``"8 X H100"`` -> ``("H100", 8)``; None if malformed."""
     match = _GPU_SET.fullmatch(text)
-    if match is None or (match.group(1) is not None and int(match.group(1)) < 1):
+    if match is None or (match.group(1) is not None and not 0 < int(match.group(1)[:8]) <= MAX_GPUS_IN_SET
+                         or len(match.group(1) or "") > 7):
         return None
     return match.group(2), int(match.group(1) or 1)
 

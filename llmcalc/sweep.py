@@ -196,7 +196,7 @@ def _gpu_sets(raw: object, problems: list[str]) -> tuple[tuple[str, int], ...]:
     for v in _items(raw):
         parts = split_gpu_set(v) if isinstance(v, str) else None
         if parts is None:
-            problems.append(f"gpus: {v!r} is not a GPU or a count x GPU (h100, 8xh100)")
+            problems.append(f"gpus: {str(v)[:40]!r} is not a GPU or a count x GPU (h100, 8xh100)")
             continue
         out.append(parts)
     return tuple(out)

@@ -454,3 +454,24 @@ def test_sigterm_mid_sweep_leaves_no_temporary_file(tmp_path: Path) -> None:
     assert proc.returncode == 143, err.decode()[-500:]
     assert not list(tmp_path.glob(".grid.csv.*.tmp"))
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["memory", "gpt2", "--bpw", "1e99999999"], ["memory", "gpt2", "--bpw", "1e-99999999"],
+     ["sweep", "--models", "gpt2", "--gpus", "9" * 5000 + "xh100"], ["memory", "gpt2", "--gpu", "²xh100"],
+     ["memory", "gpt2", "--batch", "1" + "0" * 400]],
+    ids=["bpw-huge-exponent", "bpw-tiny-exponent", "gpu-count-5000-digits", "superscript-count", "batch-400-zeros"],
+)
+def test_hostile_numbers_on_the_command_line(args: list[str]) -> None:
+    """Hostile numbers in flags are one short error line within a second (a hang or traceback before)."""
+    from click.testing import CliRunner
+
+    from llmcalc.cli import cli
+
+    started = time.monotonic()
+    result = CliRunner().invoke(cli, args)
+    assert time.monotonic() - started < 5
+    assert result.exit_code in (1, 2) and not isinstance(result.exception, (ValueError, OverflowError))
+    errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and len(errors[0]) <= 700

@@ -19,11 +19,17 @@ def parse_bits(bits_per_weight: Bits) -> Fraction:
     ``Fraction(str(b))``: the decimal number as the user typed it (``4.156`` is 1039/250, not the
     nearest binary float).
     """
-    problem = f"bits per weight must be a positive number up to {MAX_BITS_PER_WEIGHT}, got '{bits_per_weight}'"
-    if isinstance(bits_per_weight, bool):
+    text = str(bits_per_weight).strip()
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    problem = f"bits per weight must be a positive number up to {MAX_BITS_PER_WEIGHT}, got '{shown}'"
+    if isinstance(bits_per_weight, bool) or len(text) > 64:
         raise QuantError(problem)
     try:
-        bits = Fraction(str(bits_per_weight).strip())
+        # a huge exponent (1e99999999) would make Fraction build a 10^8-digit integer: check the
+        # magnitude as a float first
+        if "/" not in text and not 0 < float(text) <= MAX_BITS_PER_WEIGHT:
+            raise QuantError(problem)
+        bits = Fraction(text)
     except (ValueError, ZeroDivisionError, OverflowError):
         raise QuantError(problem) from None
     if not 0 < bits <= MAX_BITS_PER_WEIGHT:
