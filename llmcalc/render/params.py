@@ -173,6 +173,9 @@ def presets_table(rows: Sequence[tuple[Preset, ParamCounts]]) -> FitTable:
             "rumour" if preset.rumour else (preset.flavour or "-"),
             preset.family,
         )
+    rumours = [p.name for p, _ in rows if p.rumour]
+    if rumours:  # said whatever columns the width leaves out
+        t.caption = f"RUMOUR, not a published architecture: {', '.join(rumours)}."
     return t
 
 

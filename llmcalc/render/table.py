@@ -3,12 +3,13 @@
 A :class:`FitTable` is laid out when it is printed, at the console's width:
 
 - ``id`` columns (model, format, GPU names) and ``number`` columns (exact integers, sizes) never wrap
-  and never truncate; ``list`` columns (aliases) wrap only between their comma-separated items and
-  ``label`` columns (row labels) only between words;
-  ``prose`` columns fold; ``detail`` columns (sources, notes, citations) are the first to go.
+  and never truncate; ``label`` columns (row labels) wrap only between words and ``list`` columns
+  (aliases) only between their comma-separated items; ``prose`` columns fold; ``detail`` columns
+  (sources, notes, citations) are the first to go.
 - Widths are computed here, not by rich, so a column is either shown whole or not at all: when the
-  table cannot hold every column, ``detail`` columns are left out (rightmost first) and one line says
-  which, and where to see them (``--json``, a wider terminal). When even the identifier and number
+  table cannot hold every column, it drops its vertical rules (compact), then leaves out ``detail``
+  columns and then ``list`` columns (rightmost first), and one line says which and where to see
+  them (``--json``, a wider terminal). When even the identifier and number
   columns cannot fit, the rows are stacked: one block per row, ``Header: value`` pieces packed into
   lines, so nothing is cut at any width.
 
@@ -166,10 +167,12 @@ class FitTable:
 
     def layout(self, max_width: int) -> tuple[str, list[int], list[int]] | None:
         """(style, kept column indices, their widths): every column boxed if that fits, else compact (no
-        vertical rules), else compact without ``detail`` columns (rightmost first); None when only
-        stacking can show the rows whole."""
+        vertical rules), else compact without ``detail`` columns and then ``list`` columns (rightmost
+        first); None when only stacking can show the rows whole."""
         keep = list(range(len(self.columns)))
-        details = [i for i in keep if self.columns[i].kind == "detail"]
+        # dropped in this order, rightmost first: detail columns, then lists (aliases: whole or not at all)
+        details = [i for i in keep if self.columns[i].kind == "list"] + [
+            i for i in keep if self.columns[i].kind == "detail"]
         for style, _, _ in STYLES:
             widths = self.widths(keep, max_width, style)
             if widths is not None:
