@@ -196,7 +196,8 @@ def _gpu_sets(raw: object, problems: list[str]) -> tuple[tuple[str, int], ...]:
     for v in _items(raw):
         parts = split_gpu_set(v) if isinstance(v, str) else None
         if parts is None:
-            problems.append(f"gpus: {str(v)[:40]!r} is not a GPU or a count x GPU (h100, 8xh100)")
+            shown = repr(v) if not isinstance(v, str) or len(v) <= 40 else repr(v[:37] + "...")
+            problems.append(f"gpus: {shown} is not a GPU or a count x GPU (h100, 8xh100)")
             continue
         out.append(parts)
     return tuple(out)

@@ -321,10 +321,10 @@ def test_cli_output_file(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_cli_output_folder_missing(runner: CliRunner, tmp_path: Path) -> None:
-    """An --output in a folder that does not exist is one error line, not a traceback."""
+    """An --output in a folder that does not exist is a usage error naming the folder, not a traceback."""
     result = runner.invoke(cli, [*CLI_ARGS, "--format", "csv", "--output", str(tmp_path / "nope" / "out.csv")])
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: Could not open file")
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr.splitlines()[-1]
 
 
 def test_gpu_set_count_ignores_case() -> None:
