@@ -32,7 +32,7 @@ def test_json_keys_and_peft_figure(runner: CliRunner) -> None:
 def test_every_flag_the_issue_names(runner: CliRunner) -> None:
     """All the named flags parse together and give a per-GPU total on 8 x H100."""
     doc = _json(runner, "mixtral-8x7b", "--method", "qlora", "--rank", "16", "--alpha", "32", "--targets",
-                "all-linear", "--dora", "--modules-to-save", "lm_head", "--optimizer", "adamw", "--precision",
+                "attention", "--dora", "--modules-to-save", "lm_head", "--optimizer", "adamw", "--precision",
                 "bf16-mixed", "--zero", "3", "--gpu", "8xh100", "--tp", "2", "--pp", "1", "--cp", "1", "--ep", "2",
                 "--micro-batch", "2", "--seq", "4k", "--attention", "flash", "--recompute", "selective",
                 "--tokens", "1T", "--mfu", "0.4")
@@ -92,3 +92,10 @@ def test_bad_flag_is_usage_error(runner: CliRunner) -> None:
     """A value outside a choice is click's usage error, exit 2."""
     result = runner.invoke(cli, ["train", "gpt2", "--zero", "4"])
     assert result.exit_code == 2
+
+
+def test_peft_moe_conversion_refuses_dora(runner: CliRunner) -> None:
+    """Mixtral all-linear reaches the fused experts (PEFT 0.21's MoE conversion), where DoRA is refused."""
+    result = runner.invoke(cli, ["train", "mixtral-8x7b", "--method", "lora", "--targets", "all-linear", "--dora"])
+    assert result.exit_code == 1
+    assert "does not support DoRA" in result.stderr

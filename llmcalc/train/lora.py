@@ -35,7 +35,14 @@ from llmcalc.errors import UsageError
 from llmcalc.params import count_params
 from llmcalc.spec import ModelSpec
 from llmcalc.train.modules import Module, module_inventory
-from llmcalc.train.names import PEFT_DEFAULT_TARGETS
+from llmcalc.train.names import (
+    PEFT_DEFAULT_TARGETS,
+    PEFT_MAMBA_INCOMPATIBLE,
+    PEFT_MAMBA_TYPES,
+    PEFT_MOE_CONVERSION,
+    PEFT_MOE_FUSED,
+    PEFT_MOE_MAPPING,
+)
 
 Method = Literal["full", "lora", "qlora"]
 BiasMode = Literal["none", "all", "lora_only"]
@@ -75,14 +82,15 @@ class TrainableParams:
         return 100.0 * self.trainable_params / self.all_params if self.all_params else 0.0
 
 
-def _matches(module: Module, target: str) -> int:
-    """Instances of ``module`` whose name equals ``target`` or ends in ``.target`` (PEFT's rule)."""
-    if any(ch.isdigit() for ch in target) and "{i}" in module.path:
-        return sum(name == target or name.endswith("." + target) for name in module.names())
+def _hits(module: Module, targets: Sequence[str] | set[str]) -> int:
+    """Instances of ``module`` whose name equals a target or ends in ``.target`` (PEFT's rule)."""
     path = module.path
-    if path == target or path.endswith("." + target):
-        return module.count
-    return 0
+    if any(path == t or path.endswith("." + t) for t in targets):
+        return module.count  # a target without a layer index matches the module in every layer
+    concrete = [t for t in targets if any(ch.isdigit() for ch in t)]
+    if not concrete or "{i}" not in path:
+        return 0
+    return sum(any(name == t or name.endswith("." + t) for t in concrete) for name in module.names())
 
 
 def _in_set(module: Module, name: str) -> bool:
@@ -99,12 +107,8 @@ def _in_set(module: Module, name: str) -> bool:
     return name == "mixer" and module.role == "mixer"
 
 
-def select_targets(spec: ModelSpec, targets: Sequence[str]) -> list[tuple[Module, int]]:
-    """The modules ``targets`` wrap, each with how many of its instances match.
-
-    Raises :class:`UsageError` when nothing matches (PEFT raises ``ValueError`` then too).
-    """
-    inventory = module_inventory(spec)
+def _expand(spec: ModelSpec, targets: Sequence[str]) -> list[str]:
+    """``default`` replaced by PEFT's per-model-type targets."""
     names: list[str] = []
     for t in targets:
         if t == "default":
@@ -112,20 +116,80 @@ def select_targets(spec: ModelSpec, targets: Sequence[str]) -> list[tuple[Module
             if default is None:
                 raise UsageError(f"PEFT has no default target modules for model_type '{spec.model_type}'; "
                                  "pass --targets")
+            if spec.model_type in PEFT_MOE_CONVERSION:
+                raise UsageError(f"PEFT 0.21 refuses its default targets for model_type '{spec.model_type}' "
+                                 "(its MoE conversion empties them); pass --targets")
             names.extend(default)
         else:
             names.append(t)
-    chosen: list[tuple[Module, int]] = []
-    for module in inventory:
-        if any(n in TARGET_SETS and _in_set(module, n) for n in names):
-            chosen.append((module, module.count))
-            continue
-        if module.kind == "param":  # only reachable by name through target_parameters
-            hits = max((_matches(module, n) for n in names if n not in TARGET_SETS), default=0)
+    return names
+
+
+def _converted(inventory: tuple[Module, ...], names: list[str], pattern: str) -> tuple[list[str], set[str], str]:
+    """PEFT's ``_convert_peft_config_moe``: the remaining module targets, the parameter targets, and the
+    parameter whose rank (and alpha) doubles ("" when none)."""
+    plain: list[str] = []
+    params: set[str] = set()
+    for n in names:
+        if n == "all-linear":  # resolved to leaf names, plus the v4 expert and router names
+            plain += sorted({m.leaf for m in inventory if _in_set(m, n)})
+            plain += [old for old, _ in PEFT_MOE_MAPPING[pattern]]
+        elif n == "experts":
+            params |= {name for m in inventory if m.role == "experts" for name in m.names()}
+        elif n in TARGET_SETS:
+            plain += [name for m in inventory if m.kind != "param" and _in_set(m, n) for name in m.names()]
         else:
-            hits = max((_matches(module, n) for n in names if n not in TARGET_SETS), default=0)
-        if hits:
-            chosen.append((module, hits))
+            plain.append(n)
+    remaining: list[str] = []
+    present: set[str] = set()
+    for t in plain:
+        new = next(((old, new) for old, new in PEFT_MOE_MAPPING[pattern] if t == old or t.endswith("." + old)), None)
+        if new is None:
+            remaining.append(t)
+        else:
+            params.add(new[1])
+            present.add(new[0])
+    fused, olds = PEFT_MOE_FUSED[pattern]
+    got = present & set(olds)
+    if 0 < len(got) < len(olds):
+        raise UsageError(f"--targets {', '.join(sorted(got))}: PEFT 0.21 needs {', '.join(olds)} together "
+                         f"(fused into {fused} in transformers 5)")
+    return remaining, params, fused if len(got) == len(olds) else ""
+
+
+def select_targets(spec: ModelSpec, targets: Sequence[str]) -> list[tuple[Module, int, int]]:
+    """The modules ``targets`` wrap: each with how many of its instances match and its rank factor.
+
+    Follows PEFT 0.21, including its MoE conversion (:data:`llmcalc.train.names.PEFT_MOE_CONVERSION`).
+    Raises :class:`UsageError` when nothing matches (PEFT raises ``ValueError`` then too).
+    """
+    inventory = module_inventory(spec)
+    names = _expand(spec, targets)
+    chosen: list[tuple[Module, int, int]] = []
+    pattern = PEFT_MOE_CONVERSION.get(spec.model_type)
+    if pattern is not None:
+        remaining, params, doubled = _converted(inventory, names, pattern)
+        for module in inventory:
+            if module.kind == "param":
+                hits = _hits(module, params)
+                factor = 2 if doubled and module.path.endswith("." + doubled) else 1
+            else:
+                hits, factor = _hits(module, remaining), 1
+            if hits:
+                chosen.append((module, hits, factor))
+    else:
+        for module in inventory:
+            if any(n in TARGET_SETS and _in_set(module, n) for n in names):
+                chosen.append((module, module.count, 1))
+                continue
+            hits = _hits(module, [n for n in names if n not in TARGET_SETS])
+            if hits:
+                chosen.append((module, hits, 1))
+    if spec.model_type in PEFT_MAMBA_TYPES:
+        bad = sorted({m.leaf for m, _, _ in chosen if m.leaf in PEFT_MAMBA_INCOMPATIBLE})
+        if bad:
+            raise UsageError(f"--targets {','.join(targets)}: PEFT refuses LoRA on {', '.join(bad)} in Mamba-based "
+                             f"models ({spec.model_type})")
     if not chosen:
         raise UsageError(f"--targets {','.join(targets)}: no module of {spec.name} matches "
                          f"(model_type {spec.model_type or '?'}; sets: {', '.join(TARGET_SETS)})")
@@ -201,8 +265,8 @@ def trainable_params(
     chosen = select_targets(spec, targets)
     adapters = magnitude = lora_bias = 0
     leaves: list[str] = []
-    for module, hits in chosen:
-        a, m = adapter_params(module, rank, dora=dora)
+    for module, hits, factor in chosen:
+        a, m = adapter_params(module, rank * factor, dora=dora)
         adapters += hits * a
         magnitude += hits * m
         if module.bias and module.kind != "param":
@@ -222,24 +286,32 @@ def trainable_params(
         method=method, rank=rank, alpha=alpha if alpha is not None else 2 * rank, base_params=base,
         trainable_params=trainable, all_params=all_params, frozen_params=all_params - trainable,
         adapter_params=adapters, dora_magnitude_params=magnitude, bias_params=bias_params,
-        saved_copy_params=saved, targeted_modules=sum(h for _, h in chosen), target_names=tuple(leaves),
+        saved_copy_params=saved, targeted_modules=sum(h for _, h, _ in chosen), target_names=tuple(leaves),
         notes=tuple(notes),
     )
 
 
 def peft_target_lists(spec: ModelSpec, targets: Sequence[str]) -> tuple[list[str], list[str]]:
-    """The concrete ``target_modules`` and ``target_parameters`` PEFT needs for the same selection.
+    """The ``target_modules`` and ``target_parameters`` PEFT needs for the same selection.
 
-    Used by ``benchmarks/peft_counts.py`` to give PEFT exactly the modules llmcalc counts when a
-    target is one of llmcalc's sets (PEFT has only ``all-linear``).
+    Used by ``benchmarks/peft_counts.py`` when a target is one of llmcalc's sets (PEFT has only
+    ``all-linear``): each selected module is named by its path inside the layer
+    (``self_attn.q_proj``) when no unselected module's name ends the same way, else by its concrete
+    names (layer indices here follow the spec's groups, which may differ from the checkpoint's).
     """
+    inventory = module_inventory(spec)
+    chosen = {m.path for m, _, _ in select_targets(spec, targets)}
     modules: list[str] = []
     params: list[str] = []
-    for module, _ in select_targets(spec, targets):
-        names = module.names()
-        if any(ch.isdigit() for t in targets for ch in t):
-            names = [n for n in names if any(n == t or n.endswith("." + t) for t in targets)] or names
-        (params if module.kind == "param" else modules).extend(names)
+    for module in inventory:
+        if module.path not in chosen:
+            continue
+        suffix = module.path.split("{i}.", 1)[-1]
+        clash = any(other.path not in chosen and (other.path == suffix or other.path.endswith("." + suffix))
+                    for other in inventory)
+        names = module.names() if clash else [suffix]
+        out = params if module.kind == "param" else modules
+        out.extend(n for n in names if n not in out)
     return modules, params
 
 

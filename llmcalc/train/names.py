@@ -111,6 +111,8 @@ FAMILIES: dict[str, ModuleNames] = {
                           shared="shared_expert"),
     "gpt_oss": ModuleNames(router="router"),
     "qwen2_moe": ModuleNames(shared="shared_expert"),
+    "jamba": ModuleNames(mlp="feed_forward", moe="feed_forward", router="router", mixer="mamba"),
+    "lfm2": ModuleNames(o="out_proj", mlp="feed_forward", gate="w1", up="w3", down="w2", mixer="conv"),
 }
 
 #: model_type -> family (model types not listed use Llama's names, and say so).
@@ -118,7 +120,7 @@ MODEL_TYPE_FAMILY: dict[str, str] = {
     "phi3": "phi3", "phimoe": "llama", "starcoder2": "starcoder2", "phi": "phi", "gpt2": "gpt2",
     "gpt_bigcode": "gpt_bigcode", "gpt_neox": "gpt_neox", "bloom": "bloom", "falcon": "falcon", "gptj": "gptj",
     "opt": "opt", "bert": "bert", "t5": "t5", "mt5": "t5", "dbrx": "dbrx", "llama4": "llama4",
-    "llama4_text": "llama4", "gpt_oss": "gpt_oss", "qwen2_moe": "qwen2_moe",
+    "llama4_text": "llama4", "gpt_oss": "gpt_oss", "qwen2_moe": "qwen2_moe", "jamba": "jamba", "lfm2": "lfm2",
     **dict.fromkeys(
         ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
          "cohere", "cohere2", "granite", "granitemoe", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
@@ -141,6 +143,40 @@ PEFT_DEFAULT_TARGETS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: PEFT 0.21 rewrites the targets of some MoE model types for transformers 5's fused experts
+#: (``peft/utils/transformers_weight_conversion.py``, ``_convert_peft_config_moe``, keyed by
+#: transformers' ``_MODEL_TO_CONVERSION_PATTERN``): a target named like a v4 expert projection
+#: becomes a ``target_parameters`` entry (so ``gate_proj`` wraps the routed experts' fused
+#: ``gate_up_proj``, not the dense MLP or shared experts), ``all-linear`` gains those names, and a
+#: fused ``gate_up_proj`` gets rank and alpha x 2. Mixtral itself converts; Qwen2-MoE itself does not
+#: (checked on meta-device models, benchmarks/peft_counts.py).
+PEFT_MOE_CONVERSION: dict[str, str] = {
+    "mixtral": "mixtral", "minimax": "mixtral", "minimax_m2": "mixtral",
+    **dict.fromkeys(
+        ("afmoe", "beam", "cohere2_moe", "deepseek_v2", "deepseek_v3", "deepseek_v32", "dots1", "ernie4_5_moe",
+         "exaone_moe", "flex_olmo", "glm4_moe", "glm4_moe_lite", "glm4v_moe", "glm_moe_dsa", "hunyuan_v1_moe",
+         "longcat_flash", "mellum", "olmoe", "qwen3_moe", "qwen3_next", "qwen3_omni_moe", "qwen3_omni_moe_text",
+         "qwen3_omni_moe_thinker", "sarvam_mla", "solar_open", "kimi_k2"),
+        "qwen2_moe"),
+}
+#: v4 name -> v5 parameter, in PEFT's order (``_MOE_TARGET_MODULE_MAPPING``), and the fused pairs
+PEFT_MOE_MAPPING: dict[str, tuple[tuple[str, str], ...]] = {
+    "mixtral": (("gate", "gate.weight"), ("w1", "gate_up_proj"), ("w3", "gate_up_proj"), ("w2", "down_proj")),
+    "qwen2_moe": (("gate", "gate.weight"), ("gate_proj", "gate_up_proj"), ("up_proj", "gate_up_proj"),
+                  ("down_proj", "down_proj")),
+}
+PEFT_MOE_FUSED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "mixtral": ("gate_up_proj", ("w1", "w3")),
+    "qwen2_moe": ("gate_up_proj", ("gate_proj", "up_proj")),
+}
+
+
+#: PEFT refuses LoRA on these leaf names in these model types (``tuners_utils.py``,
+#: ``_check_lora_target_modules_mamba``): the Mamba mixer's out_proj and conv1d.
+PEFT_MAMBA_TYPES = ("falcon_h1", "mamba", "mamba2", "falcon_mamba", "nemotron_h")
+PEFT_MAMBA_INCOMPATIBLE = ("out_proj", "conv1d")
+
+
 def family_of(model_type: str) -> tuple[ModuleNames, bool]:
     """The module names for ``model_type`` and whether they are known (``False``: Llama's assumed)."""
     family = MODEL_TYPE_FAMILY.get(model_type)
@@ -149,4 +185,6 @@ def family_of(model_type: str) -> tuple[ModuleNames, bool]:
     return FAMILIES[family], True
 
 
-__all__ = ["FAMILIES", "MODEL_TYPE_FAMILY", "PEFT_DEFAULT_TARGETS", "ModuleNames", "family_of"]
+__all__ = ["FAMILIES", "MODEL_TYPE_FAMILY", "PEFT_DEFAULT_TARGETS", "PEFT_MAMBA_INCOMPATIBLE", "PEFT_MAMBA_TYPES",
+           "PEFT_MOE_CONVERSION", "PEFT_MOE_FUSED",
+           "PEFT_MOE_MAPPING", "ModuleNames", "family_of"]
