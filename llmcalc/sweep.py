@@ -178,8 +178,15 @@ def _formats(raw: object, problems: list[str]) -> tuple[str, ...]:
 def _positive_ints(raw: object, key: str, problems: list[str]) -> tuple[int, ...]:
     out: list[int] = []
     items = _items(raw)
+    from llmcalc.units import parse_count
+
     for v in items:
-        value = int(v) if isinstance(v, str) and v.strip().isdigit() else v
+        value = v
+        if isinstance(v, str):
+            try:
+                value = parse_count(v)  # 4096, 32k, 1M, as on the command line
+            except ValueError:
+                value = None
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             problems.append(f"{key}: {v!r} is not a positive whole number")
         else:

@@ -74,3 +74,35 @@ def format_small_bytes(n: int, units: ByteUnits = "binary") -> str:
         if n >= scale:
             return f"{n / scale:,.2f} {name}"
     return f"{n:,} B"
+
+
+#: Suffixes of a count: K = 2^10, M = 2^20 (context windows are named so: 32K = 32,768, 128K = 131,072).
+COUNT_SUFFIXES = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30}
+#: No count llmcalc takes is larger (2^40 tokens or sequences); longer text is not a count.
+MAX_COUNT = 2**40
+_COUNT_TEXT_LIMIT = 32
+
+
+def parse_count(text: str) -> int:
+    """``"32k"`` -> 32,768; ``"128K"`` -> 131,072; ``"1M"`` -> 1,048,576; ``"32,768"``, ``"32_768"``, ``"1.5k"``
+    -> 1,536. Raises ValueError (with the reason) for anything else, a fraction of one included."""
+    from fractions import Fraction
+
+    raw = text.strip()
+    if not raw or len(raw) > _COUNT_TEXT_LIMIT:
+        raise ValueError("expected a whole number such as 4096, 32k or 1M")
+    body, suffix = raw, ""
+    if body[-1].isalpha():
+        body, suffix = body[:-1], body[-1].lower()
+    if suffix not in COUNT_SUFFIXES or not body or not all(c in "0123456789.,_" for c in body) \
+            or body.count(".") > 1 or not body.replace(",", "").replace("_", "").replace(".", "").isascii():
+        raise ValueError("expected a whole number such as 4096, 32k or 1M (k = 1,024, M = 1,048,576)")
+    digits = body.replace(",", "").replace("_", "")
+    if not digits.strip(".") or not digits.replace(".", "").isdigit():
+        raise ValueError("expected a whole number such as 4096, 32k or 1M")
+    value = Fraction(digits) * COUNT_SUFFIXES[suffix]
+    if value.denominator != 1:
+        raise ValueError(f"{text.strip()} is not a whole number")
+    if value > MAX_COUNT:
+        raise ValueError(f"more than {MAX_COUNT:,}")
+    return int(value)

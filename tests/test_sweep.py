@@ -157,9 +157,9 @@ def test_grid_options_replace_file_keys() -> None:
         (["mixtral"],
          "grid.yaml: a grid must be a mapping with the keys models, formats, contexts, batches, gpus, kv_dtype, "
          "engine"),
-        ({"models": [1], "contexts": [0, "4k"], "batches": [True]},
+        ({"models": [1], "contexts": [0, "4kb"], "batches": [True]},
          "grid.yaml: models must be a list of names, got [1]; contexts: 0 is not a positive whole number; "
-         "contexts: '4k' is not a positive whole number; batches: True is not a positive whole number"),
+         "contexts: '4kb' is not a positive whole number; batches: True is not a positive whole number"),
         ({"formats": [-4, None], "gpus": ["0xh100", 8]},
          "grid.yaml: formats: -4 is neither a format name nor a positive bits per weight; formats: None is neither "
          "a format name nor a positive bits per weight; gpus: '0xh100' is not a GPU or a count x GPU (h100, 8xh100); "
@@ -331,3 +331,9 @@ def test_gpu_set_count_ignores_case() -> None:
     """A GPU set written 8Xh100 is eight H100s, as in the library's parser."""
     grid = Grid.from_mapping({"models": ["gpt2"], "gpus": ["8Xh100"]}, source="grid")
     assert grid.gpus == (("h100", 8),)
+
+
+def test_grid_file_counts_take_suffixes() -> None:
+    """A grid file's contexts take 32k and 1M as the command line does (k = 1,024)."""
+    grid = Grid.from_mapping({"models": ["gpt2"], "contexts": ["32k", "1M", 4096]}, source="grid")
+    assert grid.contexts == (32_768, 1_048_576, 4096)
