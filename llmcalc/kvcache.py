@@ -165,6 +165,8 @@ class KVCacheEstimate:
     #: once decoding has started: transformers' sliding-window layers settle at their window;
     #: equal to ``total_bytes`` for vLLM and llama.cpp, and wherever no layer is windowed
     steady_bytes: int = 0
+    #: DeepSeek-V3.2's sparse-attention indexer keys (:func:`indexer_cache_bytes`), in ``total_bytes``
+    indexer_bytes: int = 0
 
 
 def kv_bytes_per_token(spec: ModelSpec, *, kv_dtype: str = "f16", engine: str = "hf") -> int:
@@ -241,7 +243,9 @@ def kv_cache(
                 cross_values += g.count * kv_values_per_token(g.cross_attention, engine=engine) * enc
     self_bytes = math.ceil(self_values * batch_size * per_value)
     cross_bytes = math.ceil(cross_values * batch_size * per_value)
-    steady_bytes = math.ceil(steady_values * batch_size * per_value) + cross_bytes
+    indexer = indexer_cache_bytes(spec, context_tokens=context_tokens, batch_size=batch_size, kv_dtype=kv_dtype,
+                                  engine=engine, cache=cache)
+    steady_bytes = math.ceil(steady_values * batch_size * per_value) + cross_bytes + indexer
     return KVCacheEstimate(
         context_tokens=context_tokens,
         batch_size=batch_size,
@@ -250,11 +254,12 @@ def kv_cache(
         bytes_per_token=kv_bytes_per_token(spec, kv_dtype=kv_dtype, engine=engine),
         self_attention_bytes=self_bytes,
         cross_attention_bytes=cross_bytes,
-        total_bytes=self_bytes + cross_bytes,
+        total_bytes=self_bytes + cross_bytes + indexer,
         full_layers=full,
         windowed_layers=windowed,
         latent=latent,
         steady_bytes=steady_bytes,
+        indexer_bytes=indexer,
     )
 
 

@@ -10,12 +10,10 @@ checks a sample across engines, sliding windows, MLA and quantized KV caches).
 Speed comes from doing each piece of work once at the level of the grid it depends on, not from a
 second set of formulas:
 
-- per model: the spec, and per engine its :class:`~llmcalc.memory.EngineSettings` and the values each
-  decoder layer group caches per token (:func:`llmcalc.kvcache.kv_values_per_token`);
+- per model: the spec, and per engine its :class:`~llmcalc.memory.EngineSettings`;
 - per model and format: the weight bytes (:func:`llmcalc.quant.weights_for_format` or ``weights_for_bpw``);
-- per model, engine and context: the cached token slots of each group (:meth:`EngineCache.cached_tokens`);
-- per model, engine, context and batch: the KV cache bytes (the rounding of :func:`llmcalc.kvcache.kv_cache`)
-  and :func:`llmcalc.memory.activation_estimate`;
+- per model, engine, context and batch: :func:`llmcalc.kvcache.kv_cache`, the recurrent state and
+  :func:`llmcalc.memory.activation_estimate`, each the library function itself;
 - per point: integer sums, the split over GPUs of :func:`llmcalc.fit.per_gpu` and the comparison with
   :func:`llmcalc.fit.usable_bytes`.
 
@@ -33,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from llmcalc.errors import ConfigError, UsageError
 from llmcalc.fit import TP_SIZES, kv_share_bytes, replicated_bytes, usable_bytes, weights_share_bytes
-from llmcalc.kvcache import KV_DTYPE_BYTES, caches_latent, kv_values_per_token, normalise_engine, normalise_kv_dtype
+from llmcalc.kvcache import caches_latent, kv_cache, normalise_engine, normalise_kv_dtype
 from llmcalc.memory import EngineSettings, activation_estimate, engine_settings, overhead_estimate
 
 if TYPE_CHECKING:
@@ -286,9 +284,8 @@ class _ModelEngine:
 def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _ModelEngine:
     """A model's KV cache and activations on one engine for every context and batch of the grid.
 
-    The KV cache is :func:`llmcalc.kvcache.kv_cache`'s sum, ``count x values per token x cached
-    tokens`` over the decoder's layer groups (plus cross-attention over ``context`` encoder tokens),
-    times the batch and the bytes per value, rounded up once per part; activations are
+    The KV cache is :func:`llmcalc.kvcache.kv_cache` itself (once per context and batch, shared by
+    every format and GPU set of the grid), and activations are
     :func:`llmcalc.memory.activation_estimate` itself. The recurrent state of state-space and
     linear-attention layers (:func:`llmcalc.state.state_bytes`, constant in context) is added to the
     KV figure, so a point's ``kv_cache_bytes`` is all the per-sequence cache the engine holds.
@@ -296,29 +293,14 @@ def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _Mod
     from llmcalc.state import state_bytes
 
     engine = settings.engine
-    stack = spec.decoder
-    groups: list[tuple[int, int | None, bool]] = []  # (layers x values per token, sliding window, latent)
-    cross = 0
-    latent = False
-    if stack is not None:
-        for g in stack.groups:
-            if g.attention is None:
-                continue
-            latent = latent or caches_latent(g.attention, engine)
-            groups.append((g.count * kv_values_per_token(g.attention, engine=engine), g.attention.sliding_window,
-                           caches_latent(g.attention, engine)))
-            if g.cross_attention is not None:
-                cross += g.count * kv_values_per_token(g.cross_attention, engine=engine)
-    per_value = KV_DTYPE_BYTES[grid.kv_dtype]
-    num, den = per_value.numerator, per_value.denominator
-    cache = settings.cache
+    latent = any(g.attention is not None and caches_latent(g.attention, engine)
+                 for s in spec.stacks for g in s.groups)
     me = _ModelEngine(settings, latent, spec.num_key_value_heads)
     for ctx in grid.contexts:
-        self_values = sum(values * cache.cached_tokens(ctx, window, latent=lat) for values, window, lat in groups)
-        cross_values = cross * ctx
         row = []
         for batch in grid.batches:
-            kv = -(-self_values * batch * num // den) + -(-cross_values * batch * num // den)
+            kv = kv_cache(spec, context_tokens=ctx, batch_size=batch, kv_dtype=grid.kv_dtype, engine=engine,
+                          cache=settings.cache).total_bytes
             kv += state_bytes(spec, batch_size=batch, engine=engine, kv_dtype=grid.kv_dtype).total_bytes
             act = activation_estimate(spec, context_tokens=ctx, batch_size=batch, settings=settings).total_bytes
             row.append((kv, act, [me.kv_share(kv, n) for n in TP_SIZES]))

@@ -33,12 +33,14 @@ CASES = [
 
 @pytest.mark.parametrize("row", CASES)
 def test_hf_cache_bytes_equal_measured(row: dict[str, Any]) -> None:
-    """kv_cache + indexer_cache_bytes (hf engine, bf16) equal the bytes transformers holds after prefill."""
+    """kv_cache (hf engine, bf16; the DSA indexer keys included) equals the bytes transformers holds after
+    prefill, and so does `memory --json`'s kv_cache_bytes + state_bytes."""
     spec = spec_from_hf_config(row["config"], source=row["label"])
     t, b = row["context_tokens"], row["batch_size"]
-    kv = kv_cache(spec, context_tokens=t, batch_size=b, kv_dtype="bf16", engine="hf").total_bytes
-    indexer = indexer_cache_bytes(spec, context_tokens=t, batch_size=b, kv_dtype="bf16", engine="hf")
-    assert kv + indexer == row["measured_bytes"]
+    kv = kv_cache(spec, context_tokens=t, batch_size=b, kv_dtype="bf16", engine="hf")
+    assert kv.total_bytes == row["measured_bytes"]
+    assert kv.indexer_bytes == indexer_cache_bytes(spec, context_tokens=t, batch_size=b, kv_dtype="bf16",
+                                                   engine="hf")
 
 
 def test_table_provenance() -> None:
