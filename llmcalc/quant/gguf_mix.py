@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from llmcalc.errors import QuantError
 from llmcalc.quant.catalogue import WeightFormat, get_format
@@ -332,8 +333,18 @@ def gguf_tensor_types(
     fmt = get_format(fmt) if isinstance(fmt, str) else fmt
     if fmt.family != "gguf":
         raise QuantError(f"{fmt.name} is not a GGUF file type")
-    ft, default = GGUF_FILE_TYPES[fmt.name]
+    ft, _ = GGUF_FILE_TYPES[fmt.name]
     use_imatrix = (ft in NEEDS_IMATRIX) if imatrix is None else imatrix
+    return _tensor_types(spec, fmt.name, use_imatrix, stored_output_head)
+
+
+@lru_cache(maxsize=1024)
+def _tensor_types(
+    spec: ModelSpec, fmt_name: str, use_imatrix: bool, stored_output_head: bool
+) -> tuple[tuple[Tensor, str], ...]:
+    """:func:`gguf_tensor_types` once per spec and settings: a report, its solvers and the file layout
+    ask for the same mix several times (specs are frozen, so the cache cannot go stale)."""
+    ft, default = GGUF_FILE_TYPES[fmt_name]
     ordered = sorted(
         gguf_tensors(spec, stored_output_head=stored_output_head), key=lambda t: (_block_layer(t.name), t.name)
     )
