@@ -338,7 +338,7 @@ def gguf_tensor_types(
     return _tensor_types(spec, fmt.name, use_imatrix, stored_output_head)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _tensor_types(
     spec: ModelSpec, fmt_name: str, use_imatrix: bool, stored_output_head: bool
 ) -> tuple[tuple[Tensor, str], ...]:
