@@ -120,8 +120,10 @@ def test_inventory_matches_parameter_count() -> None:
     assert weights + norms == 6738415616
 
 
-def test_peft_target_lists_are_concrete_names() -> None:
-    """A set becomes the concrete module and parameter names PEFT is given by the benchmark."""
+def test_peft_target_lists_name_what_the_user_named() -> None:
+    """A set becomes in-layer names for PEFT, concrete ones where a suffix would also hit another module."""
     modules, params = peft_target_lists(_tiny(TINY_MIXTRAL), ["attention", "experts"])
-    assert modules[:2] == ["model.layers.0.self_attn.q_proj", "model.layers.0.self_attn.k_proj"]
-    assert params == ["model.layers.0.mlp.experts.gate_up_proj", "model.layers.0.mlp.experts.down_proj"]
+    assert modules == ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"]
+    assert params == ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
+    bert, _ = peft_target_lists(load_preset("bert-base-uncased").spec, ["mlp"])
+    assert bert[:2] == ["intermediate.dense", "encoder.layer.0.output.dense"] and len(bert) == 13

@@ -300,7 +300,11 @@ def peft_target_lists(spec: ModelSpec, targets: Sequence[str]) -> tuple[list[str
     names (layer indices here follow the spec's groups, which may differ from the checkpoint's).
     """
     inventory = module_inventory(spec)
-    chosen = {m.path for m, _, _ in select_targets(spec, targets)}
+    select_targets(spec, targets)  # the same errors as trainable_params
+    # what the user named, before PEFT's own MoE conversion (which PEFT then applies itself)
+    chosen = {m.path for m in inventory
+              if any(n in TARGET_SETS and _in_set(m, n) and (m.kind != "param" or n in ("experts", "router"))
+                     for n in targets)}
     modules: list[str] = []
     params: list[str] = []
     for module in inventory:
