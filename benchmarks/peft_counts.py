@@ -51,6 +51,17 @@ SETTINGS: list[tuple[str, dict[str, object]]] = [
 ]
 
 
+class Skip(Exception):
+    """A setting PEFT cannot be given the same selection for (recorded as skipped, with the reason)."""
+
+
+def interleaved(spec: object) -> bool:
+    """Whether the spec's layer groups mix kinds, so group order may not be the checkpoint's layer order."""
+    kinds = {(g.attention is None, g.mixer is None, g.moe is None)
+             for s in spec.stacks for g in s.groups}  # type: ignore[attr-defined]
+    return len(kinds) > 1
+
+
 def build(config: dict[str, object]) -> torch.nn.Module:
     cfg_dict = dict(config)
     if cfg_dict.get("model_type") == "kimi_k2":
@@ -88,6 +99,8 @@ def peft_count(config: dict[str, object], spec: object, kwargs: dict[str, object
         lora["target_modules"] = targets
     else:
         modules, params = peft_target_lists(spec, targets)  # type: ignore[arg-type]
+        if any(ch.isdigit() for name in modules + params for ch in name) and interleaved(spec):
+            raise Skip("the set needs layer-indexed names, and llmcalc's layer groups are not in checkpoint order")
         lora["target_modules"] = modules
         if params:
             lora["target_parameters"] = params
@@ -166,6 +179,9 @@ def main() -> None:
             start = time.perf_counter()
             try:
                 base, trainable, total = peft_count(config, preset.spec, kwargs)
+            except Skip as why:
+                print(preset.name, setting, "skipped:", why, flush=True)
+                continue
             except Exception as exc:  # noqa: BLE001 - recorded, so a PEFT refusal is visible in the data
                 rows.append({"preset": preset.name, "setting": setting, "settings": kwargs,
                              "error": f"{type(exc).__name__}: {str(exc)[:300]}"})

@@ -209,10 +209,19 @@ def adapter_params(module: Module, rank: int, *, dora: bool) -> tuple[int, int]:
 
 
 def _bias_all(spec: ModelSpec) -> int:
-    """Elements of every parameter named ``*.bias``: Linear, LayerNorm and router biases."""
-    total = sum(m.count * m.out_features for m in module_inventory(spec) if m.bias and m.kind != "param")
-    total += sum(m.count * m.out_features for m in module_inventory(spec) if m.bias and m.role == "router"
-                 and m.kind == "param")
+    """Elements of every parameter named ``*.bias``: Linear, LayerNorm, mixer and (gpt-oss) router biases."""
+    from llmcalc.train.names import family_of
+
+    names, _ = family_of(spec.model_type)
+    inventory = module_inventory(spec)
+    total = sum(m.count * m.out_features for m in inventory if m.bias and m.kind != "param" and m.role != "mixer")
+    if names.router_bias_named_bias:
+        total += sum(m.count * m.out_features for m in inventory if m.bias and m.role == "router" and m.kind == "param")
+    for stack in spec.stacks:
+        for g in stack.groups:
+            if g.mixer is not None:
+                total += g.count * sum(w.n_elements for w in g.mixer.weights(spec.hidden_size)
+                                       if w.name.endswith(".bias") and w.module)  # a module's bias
     counts = count_params(spec)
     if spec.norm.kind == "layernorm" and spec.norm.bias:
         total += counts.component("norms") // 2

@@ -98,13 +98,25 @@ class _Builder:
         else:
             k_dim = attn.num_kv_heads * attn.head_dim
             v_dim = attn.num_kv_heads * attn.v_head_dim
+            q_out = q_dim * (2 if attn.output_gate else 1)  # Qwen3-Next: q also yields the output gate
+            k_bias = attn.qkv_bias if attn.k_bias is None else attn.k_bias
             if n.qkv:
-                self.linear(_join(p, n.qkv), "attention", h, q_dim + k_dim + v_dim, bias=attn.qkv_bias, count=count,
+                self.linear(_join(p, n.qkv), "attention", h, q_out + k_dim + v_dim, bias=attn.qkv_bias, count=count,
                             first=first)
             else:
-                for leaf, dim in ((n.q, q_dim), (n.k, k_dim), (n.v, v_dim)):
-                    self.linear(_join(p, leaf), "attention", h, dim, bias=attn.qkv_bias, count=count, first=first)
-        self.linear(_join(p, n.o), "attention", o_in, h, bias=attn.o_bias, count=count, first=first)
+                self.linear(_join(p, n.q), "attention", h, q_out, bias=attn.qkv_bias, count=count, first=first)
+                if not attn.kv_shared:
+                    self.linear(_join(p, n.k), "attention", h, k_dim, bias=k_bias, count=count, first=first)
+                    self.linear(_join(p, n.v), "attention", h, v_dim, bias=attn.qkv_bias, count=count, first=first)
+        if attn.indexer is not None:  # DeepSeek-V3.2's indexer (DeepseekV32Indexer): wq_b, wk, weights_proj
+            ix = attn.indexer
+            self.linear(_join(p, "indexer.wq_b"), "attention", ix.q_input_dim, ix.num_heads * ix.head_dim, bias=False,
+                        count=count, first=first)
+            self.linear(_join(p, "indexer.wk"), "attention", h, ix.head_dim, bias=False, count=count, first=first)
+            self.linear(_join(p, "indexer.weights_proj"), "attention", h, ix.num_heads, bias=False, count=count,
+                        first=first)
+        self.linear(_join(p, n.o), "attention", attn.o_input_dim or o_in, h, bias=attn.o_bias, count=count,
+                    first=first)
 
     def mlp(self, prefix: str, mlp: MLP, role: ModuleRole, count: int, first: int) -> None:
         h, i, n = self.h, mlp.intermediate_size, self.n

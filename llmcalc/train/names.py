@@ -57,6 +57,9 @@ class ModuleNames:
     moe: str = "mlp"
     router: str = "gate"
     router_kind: RouterKind = "param"
+    #: the router's bias parameter is named ``bias`` (gpt-oss), so PEFT's ``bias="all"`` trains it;
+    #: elsewhere a router "bias" is a differently named parameter (Ernie's e_score_correction_bias)
+    router_bias_named_bias: bool = False
     experts: str = "experts"
     expert_layout: ExpertLayout = "fused3d"
     shared: str = "shared_experts"
@@ -109,9 +112,11 @@ FAMILIES: dict[str, ModuleNames] = {
                         experts="experts.mlp", expert_layout="dbrx2d"),
     "llama4": ModuleNames(mlp="feed_forward", moe="feed_forward", router="router", router_kind="linear",
                           shared="shared_expert"),
-    "gpt_oss": ModuleNames(router="router"),
+    "gpt_oss": ModuleNames(router="router", router_bias_named_bias=True),
     "qwen2_moe": ModuleNames(shared="shared_expert"),
     "jamba": ModuleNames(mlp="feed_forward", moe="feed_forward", router="router", mixer="mamba"),
+    "qwen3_next": ModuleNames(shared="shared_expert", mixer="linear_attn"),
+    "kimi_linear": ModuleNames(mixer="self_attn"),
     "lfm2": ModuleNames(o="out_proj", mlp="feed_forward", gate="w1", up="w3", down="w2", mixer="conv"),
 }
 
@@ -121,6 +126,7 @@ MODEL_TYPE_FAMILY: dict[str, str] = {
     "gpt_bigcode": "gpt_bigcode", "gpt_neox": "gpt_neox", "bloom": "bloom", "falcon": "falcon", "gptj": "gptj",
     "opt": "opt", "bert": "bert", "t5": "t5", "mt5": "t5", "dbrx": "dbrx", "llama4": "llama4",
     "llama4_text": "llama4", "gpt_oss": "gpt_oss", "qwen2_moe": "qwen2_moe", "jamba": "jamba", "lfm2": "lfm2",
+    "qwen3_next": "qwen3_next", "kimi_linear": "kimi_linear",
     **dict.fromkeys(
         ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
          "cohere", "cohere2", "granite", "granitemoe", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
