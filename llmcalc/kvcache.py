@@ -204,10 +204,12 @@ def kv_cache(
     to its encoder's fixed 1,500 frames (:func:`llmcalc.media.encoder_frames`). Encoder-only models
     (BERT) keep no cache. The byte total is rounded up once, at the end.
     """
-    if context_tokens <= 0:
-        raise UsageError(f"context must be a positive number of tokens, got {context_tokens}")
-    if batch_size <= 0:
-        raise UsageError(f"batch size must be positive, got {batch_size}")
+    from llmcalc.validate import require_count, require_optional_count, require_spec
+
+    require_spec(spec)
+    require_count(context_tokens, "context_tokens")
+    require_count(batch_size, "batch_size")
+    require_optional_count(encoder_tokens, "encoder_tokens", minimum=0)
     kv_dtype, engine = normalise_kv_dtype(kv_dtype), normalise_engine(engine)
     cache = cache or EngineCache(engine)
     per_value = KV_DTYPE_BYTES[kv_dtype]

@@ -61,6 +61,8 @@ def load_model(
     with ``HF_HUB_OFFLINE`` unset), on the Hub (:mod:`llmcalc.importers.hub`: config.json and the
     safetensors headers, never the weights). Anything else is a preset name.
     """
+    if not isinstance(ref, (str, os.PathLike)):
+        raise PresetError(f"a model must be a name or a path, got {type(ref).__name__}")
     if os.path.isdir(ref) or os.path.isfile(ref):
         from pathlib import Path
 

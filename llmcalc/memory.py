@@ -429,6 +429,14 @@ def estimate_memory(
     ``weights`` comes from :func:`llmcalc.quant.weights_for_format`, :func:`llmcalc.quant.weights_for_bpw`
     or the stored bytes of real files. Splitting across GPUs is :func:`llmcalc.fit.per_gpu`.
     """
+    from llmcalc.quant import WeightsResult as _Weights
+    from llmcalc.validate import require_count, require_spec
+
+    require_spec(spec)
+    require_count(context_tokens, "context_tokens")
+    require_count(batch_size, "batch_size")
+    if not isinstance(weights, _Weights):
+        raise UsageError(f"weights must be a WeightsResult (from weights_for_format), got {type(weights).__name__}")
     settings = settings or engine_settings(engine)
     kv_dtype = normalise_kv_dtype(kv_dtype)
     state = state_bytes(spec, batch_size=batch_size, engine=settings.engine, kv_dtype=kv_dtype)

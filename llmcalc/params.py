@@ -387,6 +387,9 @@ def moe_stats(spec: ModelSpec) -> MoEStats | None:
 
 def count_params(spec: ModelSpec) -> ParamCounts:
     """Count a model's parameters exactly, by component; totals are sums of the parts."""
+    from llmcalc.validate import require_spec
+
+    require_spec(spec)
     h = spec.hidden_size
     d_embed = spec.embedding_dim or h
     sums = dict.fromkeys(COMPONENT_ORDER, 0)

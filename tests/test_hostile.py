@@ -475,3 +475,31 @@ def test_hostile_numbers_on_the_command_line(args: list[str]) -> None:
     assert result.exit_code in (1, 2) and not isinstance(result.exception, (ValueError, OverflowError))
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1 and len(errors[0]) <= 700
+
+
+def _api_cases() -> list[Any]:
+    import llmcalc
+    from llmcalc.kvcache import kv_cache
+    from llmcalc.memory import estimate_memory
+    from llmcalc.quant import weights_for_bpw, weights_for_format
+
+    spec = llmcalc.load_model("gpt2").spec
+    return [
+        pytest.param(lambda: llmcalc.count_params("gpt2"), id="count_params-str"),
+        pytest.param(lambda: llmcalc.load_model(None), id="load_model-None"),
+        pytest.param(lambda: kv_cache(spec, context_tokens="4096"), id="kv_cache-str-context"),
+        pytest.param(lambda: kv_cache(spec, context_tokens=4096.0), id="kv_cache-float-context"),
+        pytest.param(lambda: kv_cache(spec, context_tokens=10, batch_size=10**30), id="kv_cache-huge-batch"),
+        pytest.param(lambda: weights_for_format(spec, 5), id="weights_for_format-int"),
+        pytest.param(lambda: weights_for_bpw("gpt2", 4), id="weights_for_bpw-str-spec"),
+        pytest.param(lambda: estimate_memory(spec, weights=4, context_tokens=8), id="estimate_memory-int-weights"),
+        pytest.param(lambda: estimate_memory(spec, weights=weights_for_bpw(spec, 16), context_tokens="8"),
+                     id="estimate_memory-str-context"),
+    ]
+
+
+@pytest.mark.parametrize("call", _api_cases())
+def test_library_entry_points_check_their_arguments(call: Any) -> None:
+    """Wrong Python types handed to the API are an LLMCalcError naming the argument, not a TypeError."""
+    with pytest.raises(LLMCalcError):
+        call()

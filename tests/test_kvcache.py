@@ -110,8 +110,8 @@ def test_encoder_only_has_no_cache() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"context_tokens": 0}, "context must be a positive number of tokens, got 0"),
-        ({"context_tokens": 8, "batch_size": 0}, "batch size must be positive, got 0"),
+        ({"context_tokens": 0}, "context_tokens must be between 1 and 1,099,511,627,776, got 0"),
+        ({"context_tokens": 8, "batch_size": 0}, "batch_size must be between 1 and 1,099,511,627,776, got 0"),
         ({"context_tokens": 8, "kv_dtype": "int3"}, "unknown KV cache dtype 'int3'; choose one of"),
         ({"context_tokens": 8, "engine": "tgi"}, "unknown engine 'tgi'; choose one of hf, vllm, llama.cpp"),
     ],

@@ -78,6 +78,9 @@ def weights_for_bpw(spec: ModelSpec, bits_per_weight: Bits) -> WeightsResult:
     Uniform on purpose: embeddings, norms and the head are priced like the rest, which is what a
     single "bits per weight" figure means.
     """
+    from llmcalc.validate import require_spec
+
+    require_spec(spec)
     params = count_params(spec).total_params
     label = f"{bits_per_weight} bpw"
     return make_result(

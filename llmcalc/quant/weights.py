@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from llmcalc.errors import QuantError
 from llmcalc.params import count_params
 from llmcalc.quant.bits import bits_to_bytes
 from llmcalc.quant.catalogue import EXPERTS, LINEAR, MIX, WeightFormat, get_format
@@ -145,6 +146,11 @@ def weights_for_format(
       (tested against llama.cpp's published table); marked approximate for encoder architectures
       and where the mix depends on an importance matrix the caller did not specify.
     """
+    from llmcalc.validate import require_spec
+
+    require_spec(spec)
+    if not isinstance(fmt, (str, WeightFormat)):
+        raise QuantError(f"fmt must be a format name or a WeightFormat, got {type(fmt).__name__} {str(fmt)[:40]!r}")
     fmt = get_format(fmt) if isinstance(fmt, str) else fmt
     from llmcalc.towers.weights import with_towers  # vision/audio towers: 16-bit or the mmproj file
 
