@@ -189,7 +189,7 @@ def select_targets(spec: ModelSpec, targets: Sequence[str]) -> list[tuple[Module
         bad = sorted({m.leaf for m, _, _ in chosen if m.leaf in PEFT_MAMBA_INCOMPATIBLE})
         if bad:
             raise UsageError(f"--targets {','.join(targets)}: PEFT refuses LoRA on {', '.join(bad)} in Mamba-based "
-                             f"models ({spec.model_type})")
+                             f"models ({spec.model_type}); name the others, e.g. --targets in_proj,x_proj,dt_proj")
     if not chosen:
         raise UsageError(f"--targets {','.join(targets)}: no module of {spec.name} matches "
                          f"(model_type {spec.model_type or '?'}; sets: {', '.join(TARGET_SETS)})")
@@ -230,6 +230,8 @@ def _bias_all(spec: ModelSpec) -> int:
             for attn in (g.attention, g.cross_attention):
                 if attn is None:
                     continue
+                if attn.indexer is not None:  # DeepseekV32Indexer.k_norm is a LayerNorm with a bias
+                    total += g.count * attn.indexer.head_dim
                 qk = attn.qk_norm_type or spec.norm
                 if qk.kind == "layernorm" and qk.bias:
                     dims = {"head": 2 * attn.head_dim,
@@ -261,13 +263,14 @@ def trainable_params(
         raise UsageError(f"--bias must be one of {', '.join(BIAS_MODES)}, got {bias!r}")
     base = count_params(spec).total_params
     notes: list[str] = []
-    if spec.towers:
-        notes.append("the vision/audio towers and projector are counted as frozen weights (never targeted)")
     if method == "full":
         return TrainableParams("full", 0, 0, base, base, base, 0, 0, 0, 0, 0, 0, (), tuple(notes))
     if rank < 1:
         raise UsageError(f"--rank must be at least 1, got {rank}")
     from llmcalc.train.modules import known_names
+
+    if spec.towers:
+        notes.append("the vision/audio towers and projector are counted as frozen weights (never targeted)")
 
     if not known_names(spec):
         notes.append(f"module names for model_type '{spec.model_type}' assumed to be Llama's")
@@ -311,17 +314,17 @@ def peft_target_lists(spec: ModelSpec, targets: Sequence[str]) -> tuple[list[str
     inventory = module_inventory(spec)
     select_targets(spec, targets)  # the same errors as trainable_params
     # what the user named, before PEFT's own MoE conversion (which PEFT then applies itself)
-    chosen = {m.path for m in inventory
+    chosen = {i for i, m in enumerate(inventory)
               if any(n in TARGET_SETS and _in_set(m, n) and (m.kind != "param" or n in ("experts", "router"))
                      for n in targets)}
     modules: list[str] = []
     params: list[str] = []
-    for module in inventory:
-        if module.path not in chosen:
+    for i, module in enumerate(inventory):
+        if i not in chosen:
             continue
         suffix = module.path.split("{i}.", 1)[-1]
-        clash = any(other.path not in chosen and (other.path == suffix or other.path.endswith("." + suffix))
-                    for other in inventory)
+        clash = any(j not in chosen and (other.path == suffix or other.path.endswith("." + suffix))
+                    for j, other in enumerate(inventory))
         names = module.names() if clash else [suffix]
         out = params if module.kind == "param" else modules
         out.extend(n for n in names if n not in out)
