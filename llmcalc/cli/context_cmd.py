@@ -7,11 +7,15 @@ import click
 from llmcalc.cli.media_opts import media_line, media_options, media_request
 from llmcalc.cli.options import (
     Count,
+    batch_option,
     bpw_option,
+    engine_option,
     gpu_option,
     gpus_file_option,
     json_option,
+    kv_dtype_option,
     model_argument,
+    num_gpus_option,
     one_value,
     presets_dir_option,
     quant_option,
@@ -30,13 +34,11 @@ from llmcalc.units import ByteUnits
                    "would take.")
 @bpw_option("Bits per weight, applied to every parameter.")
 @quant_option("A named weight format (`llmcalc quant` lists them), e.g. q4_k_m, fp8.")
-@click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE",
-              help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.")
-@click.option("--batch", type=Count(), default=1, show_default=True, help="Sequences in flight.")
-@click.option("--engine", metavar="NAME",
-              help="Inference engine: hf, vllm, llama.cpp.  [default: llama.cpp for GGUF formats, else hf]")
+@kv_dtype_option()
+@batch_option
+@engine_option
 @gpu_option("Find the largest context that fits on this GPU (`llmcalc gpus`); 2xh100 for two.")
-@click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N", help="Number of GPUs (tensor parallel).")
+@num_gpus_option()
 @units_option
 @click.option("--no-chart", is_flag=True, help="Leave out the chart of memory against context.")
 @media_options

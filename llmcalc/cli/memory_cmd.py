@@ -9,11 +9,15 @@ import click
 from llmcalc.cli.media_opts import media_line, media_options, media_request
 from llmcalc.cli.options import (
     Count,
+    batch_option,
     bpw_option,
+    engine_option,
     gpu_option,
     gpus_file_option,
     json_option,
+    kv_dtype_option,
     model_argument,
+    num_gpus_option,
     presets_dir_option,
     quant_option,
     resolve_gpu,
@@ -30,14 +34,11 @@ from llmcalc.units import ByteUnits
 @quant_option()
 @click.option("--context", "context", type=Count(), metavar="TOKENS",
               help="Context length per sequence (32k = 32,768).  [default: 4096, or the model's maximum if smaller]")
-@click.option("--batch", type=Count(), default=1, show_default=True, help="Sequences in flight.")
-@click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE",
-              help="KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.")
-@click.option("--engine", metavar="NAME",
-              help="Inference engine: hf, vllm, llama.cpp.  [default: llama.cpp for GGUF formats, else hf]")
+@batch_option
+@kv_dtype_option()
+@engine_option
 @gpu_option("Judge the fit on this GPU (`llmcalc gpus` lists them); 2xh100 for two.")
-@click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N",
-              help="Number of GPUs (tensor parallel). Without it, llmcalc says how many are needed.")
+@num_gpus_option("Number of GPUs (tensor parallel). Without it, llmcalc says how many are needed.")
 @click.option("--gpu-memory-utilization", type=click.FloatRange(0, 1, min_open=True), metavar="FRACTION",
               help="vLLM's share of each GPU's memory.  [default: 0.92]")
 @click.option("--max-context", "solve_context", is_flag=True, help="Find the largest context that fits (needs --gpu).")

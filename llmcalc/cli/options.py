@@ -176,6 +176,27 @@ def gpu_option(help: str = "GPU to judge the fit on (`llmcalc gpus` lists them);
                         shell_complete=complete_gpus)
 
 
+def num_gpus_option(help: str = "Number of GPUs (tensor parallel).") -> Callable[[F], F]:
+    """``--gpus N``, read with ``--gpu`` by :func:`resolve_gpu`."""
+    return click.option("--gpus", "num_gpus", type=click.IntRange(min=1), metavar="N", help=help)
+
+
+def kv_dtype_option(help: str = "KV cache type: f32, f16, bf16, fp8, q8_0, q4_0.") -> Callable[[F], F]:
+    """``--kv-dtype``: the KV cache element type (a llmcalc.kvcache name), f16 by default."""
+    return click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE", help=help)
+
+
+def batch_option(f: F) -> F:
+    """``--batch``: sequences in flight, a :class:`Count`, 1 by default."""
+    return click.option("--batch", type=Count(), default=1, show_default=True, help="Sequences in flight.")(f)
+
+
+def engine_option(f: F) -> F:
+    """``--engine NAME`` for the memory estimates: a name the library checks, not a click choice."""
+    return click.option("--engine", metavar="NAME", help="Inference engine: hf, vllm, llama.cpp.  "
+                        "[default: llama.cpp for GGUF formats, else hf]")(f)
+
+
 def resolve_gpu(gpu_set: list[tuple[str, int]], num_gpus: int | None) -> tuple[str | None, int | None]:
     """One GPU name and count from ``--gpu`` (``2xh100``) and ``--gpus N``, or a usage error.
 

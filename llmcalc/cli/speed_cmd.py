@@ -10,6 +10,7 @@ from llmcalc.cli.options import (
     gpu_option,
     gpus_file_option,
     json_option,
+    kv_dtype_option,
     model_argument,
     one_value,
     presets_dir_option,
@@ -33,7 +34,7 @@ from llmcalc.cli.options import (
               help="Sequences decoded together (vLLM-style continuous batching).")
 @click.option("--prompt-tokens", type=Count(minimum=0), default=512, show_default=True, help="Prompt length.")
 @click.option("--gen-tokens", type=Count(), default=128, show_default=True, help="Tokens generated per sequence.")
-@click.option("--kv-dtype", default="f16", show_default=True, metavar="TYPE", help="KV cache type.")
+@kv_dtype_option("KV cache type.")
 @json_option
 @presets_dir_option
 @gpus_file_option
