@@ -48,6 +48,7 @@ SETTINGS: list[tuple[str, dict[str, object]]] = [
     ("all-linear-r4-lm_head-lora_only", {"rank": 4, "targets": ["all-linear"], "modules_to_save": ["lm_head"],
                                           "bias": "lora_only"}),
     ("attention-experts-r8", {"rank": 8, "targets": ["attention", "experts"]}),
+    ("mamba-in-x-dt-r8", {"rank": 8, "targets": ["in_proj", "x_proj", "dt_proj"]}),
 ]
 
 
@@ -172,7 +173,8 @@ def main() -> None:
             continue
         config = yaml.safe_load(Path(preset.path).read_text())["config"]
         for setting, kwargs in SETTINGS:
-            if not applies(preset.spec, kwargs) or ("experts" in kwargs["targets"] and not preset.spec.is_moe):
+            if not applies(preset.spec, kwargs) or ("experts" in kwargs["targets"] and not preset.spec.is_moe) \
+                    or (setting.startswith("mamba") and not preset.spec.has_state):
                 continue
             if setting == "qv-r8" and applies(preset.spec, SETTINGS[0][1]):
                 continue  # the family's default already is (or names) its q/v projections

@@ -117,6 +117,7 @@ FAMILIES: dict[str, ModuleNames] = {
     "jamba": ModuleNames(mlp="feed_forward", moe="feed_forward", router="router", mixer="mamba"),
     "qwen3_next": ModuleNames(shared="shared_expert", mixer="linear_attn"),
     "kimi_linear": ModuleNames(mixer="self_attn"),
+    "nemotron_h": ModuleNames(attn="mixer", mlp="mixer", moe="mixer", mixer="mixer"),
     "lfm2": ModuleNames(o="out_proj", mlp="feed_forward", gate="w1", up="w3", down="w2", mixer="conv"),
 }
 
@@ -126,7 +127,7 @@ MODEL_TYPE_FAMILY: dict[str, str] = {
     "gpt_bigcode": "gpt_bigcode", "gpt_neox": "gpt_neox", "bloom": "bloom", "falcon": "falcon", "gptj": "gptj",
     "opt": "opt", "bert": "bert", "t5": "t5", "mt5": "t5", "dbrx": "dbrx", "llama4": "llama4",
     "llama4_text": "llama4", "gpt_oss": "gpt_oss", "qwen2_moe": "qwen2_moe", "jamba": "jamba", "lfm2": "lfm2",
-    "qwen3_next": "qwen3_next", "kimi_linear": "kimi_linear",
+    "qwen3_next": "qwen3_next", "kimi_linear": "kimi_linear", "nemotron_h": "nemotron_h",
     **dict.fromkeys(
         ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
          "cohere", "cohere2", "granite", "granitemoe", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
