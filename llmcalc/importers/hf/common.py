@@ -11,8 +11,10 @@ from typing import Any
 from llmcalc.errors import SpecError
 from llmcalc.importers.hf.fields import Fields
 from llmcalc.spec import (
+    MLA,
     MLP,
     Attention,
+    Indexer,
     LayerGroup,
     ModelSpec,
     MoE,
@@ -209,6 +211,50 @@ def simple_moe(f: Fields, experts_key: str, inter_key: str, **kw: Any) -> MoE | 
     except SpecError as exc:
         f.errors.append(str(exc))
         return None
+
+
+def mla_dims(f: Fields) -> tuple[int, int, int, int]:
+    """DeepSeek MLA's head sizes and KV latent rank from a config: ``(qk_nope_head_dim,
+    qk_rope_head_dim, v_head_dim, kv_lora_rank)``, read in that order (DeepSeek-V3, LongCat-Flash)."""
+    return (
+        f.integer("qk_nope_head_dim", minimum=0),
+        f.integer("qk_rope_head_dim"),
+        f.integer("v_head_dim"),
+        f.integer("kv_lora_rank"),
+    )
+
+
+def mla_attention(
+    dims: tuple[int, int, int, int],
+    *,
+    heads: int,
+    q_rank: int | None,
+    bias: bool,
+    hf_caches_latent: bool,
+    indexer: Indexer | None = None,
+) -> Attention:
+    """An MLA attention block (DeepSeek-V2 paper, arXiv 2405.04434, section 2.1; transformers
+    ``DeepseekV3Attention``): ``heads`` query heads (K/V expanded from the latent to every head) of
+    ``nope + rope`` for q and k and ``v_head_dim`` for v, q/kv-a and o biased by ``bias``.
+    ``dims`` is :func:`mla_dims`'s tuple; ``q_rank`` ``None`` projects queries directly."""
+    nope, rope_dim, v_dim, kv_rank = dims
+    return Attention(
+        num_heads=heads,
+        num_kv_heads=heads,
+        head_dim=nope + rope_dim,
+        v_head_dim=v_dim,
+        qkv_bias=bias,
+        o_bias=bias,
+        mla=MLA(
+            kv_lora_rank=kv_rank,
+            qk_nope_head_dim=nope,
+            qk_rope_head_dim=rope_dim,
+            v_head_dim=v_dim,
+            q_lora_rank=q_rank,
+            hf_caches_latent=hf_caches_latent,
+        ),
+        indexer=indexer,
+    )
 
 
 def with_attention(spec: ModelSpec, **changes: Any) -> ModelSpec:

@@ -8,12 +8,10 @@ Reference: transformers ``models/deepseek_v3/modeling_deepseek_v3.py`` and
 from __future__ import annotations
 
 from llmcalc.errors import SpecError
-from llmcalc.importers.hf.common import decoder_spec, rope, with_defaults
+from llmcalc.importers.hf.common import decoder_spec, mla_attention, mla_dims, rope, with_defaults
 from llmcalc.importers.hf.fields import Fields
 from llmcalc.spec import (
-    MLA,
     MLP,
-    Attention,
     Indexer,
     LayerGroup,
     ModelSpec,
@@ -96,10 +94,7 @@ def _deepseek(
     heads = f.integer("num_attention_heads")
     n_layers = f.integer("num_hidden_layers")
     vocab = f.integer("vocab_size")
-    nope = f.integer("qk_nope_head_dim", minimum=0)
-    rope_dim = f.integer("qk_rope_head_dim")
-    v_dim = f.integer("v_head_dim")
-    kv_rank = f.integer("kv_lora_rank")
+    dims = mla_dims(f)
     q_rank = f.opt_int("q_lora_rank") or q_rank_default
     bias = f.boolean("attention_bias", default=False)
     dense = MLP(f.integer("intermediate_size"))
@@ -121,26 +116,11 @@ def _deepseek(
                 )
             except SpecError as exc:
                 f.errors.append(str(exc))
-    positional = rope(f, rotary_dim=rope_dim, max_pos=f.opt_int("max_position_embeddings"))
+    positional = rope(f, rotary_dim=dims[1], max_pos=f.opt_int("max_position_embeddings"))
     mtp = f.integer("num_nextn_predict_layers", default=0, minimum=0)
     f.check()
-    attention = Attention(
-        num_heads=heads,
-        num_kv_heads=heads,
-        head_dim=nope + rope_dim,
-        v_head_dim=v_dim,
-        qkv_bias=bias,
-        o_bias=bias,
-        mla=MLA(
-            kv_lora_rank=kv_rank,
-            qk_nope_head_dim=nope,
-            qk_rope_head_dim=rope_dim,
-            v_head_dim=v_dim,
-            q_lora_rank=q_rank,
-            hf_caches_latent=hf_caches_latent,
-        ),
-        indexer=indexer,
-    )
+    attention = mla_attention(dims, heads=heads, q_rank=q_rank, bias=bias, hf_caches_latent=hf_caches_latent,
+                              indexer=indexer)
 
     def layer(i: int) -> LayerGroup:
         if sparse_layers is not None:

@@ -29,9 +29,9 @@ zero experts).
 from __future__ import annotations
 
 from llmcalc.errors import SpecError
-from llmcalc.importers.hf.common import decoder_spec, rope, with_defaults
+from llmcalc.importers.hf.common import decoder_spec, mla_attention, mla_dims, rope, with_defaults
 from llmcalc.importers.hf.fields import Fields
-from llmcalc.spec import MLA, MLP, Attention, LayerGroup, ModelSpec, MoE, Norm
+from llmcalc.spec import MLP, LayerGroup, ModelSpec, MoE, Norm
 
 
 def longcat_flash(f: Fields, name: str, mt: str) -> ModelSpec:
@@ -59,10 +59,7 @@ def longcat_flash(f: Fields, name: str, mt: str) -> ModelSpec:
     else:
         n_layers = f.integer("num_hidden_layers", default=56) // 2
     vocab = f.integer("vocab_size")
-    nope = f.integer("qk_nope_head_dim", minimum=0)
-    rope_dim = f.integer("qk_rope_head_dim")
-    v_dim = f.integer("v_head_dim")
-    kv_rank = f.integer("kv_lora_rank")
+    dims = mla_dims(f)
     q_rank = f.integer("q_lora_rank")
     bias = f.boolean("attention_bias", default=False)
     dense = MLP(f.integer("ffn_hidden_size", "intermediate_size"))
@@ -71,7 +68,7 @@ def longcat_flash(f: Fields, name: str, mt: str) -> ModelSpec:
     k = f.integer("moe_topk", "num_experts_per_tok")
     expert_inter = f.integer("expert_ffn_hidden_size")
     router_bias = f.boolean("router_bias", default=False)
-    positional = rope(f, rotary_dim=rope_dim, max_pos=f.opt_int("max_position_embeddings"))
+    positional = rope(f, rotary_dim=dims[1], max_pos=f.opt_int("max_position_embeddings"))
     f.check()
     try:
         moe = MoE(
@@ -83,22 +80,8 @@ def longcat_flash(f: Fields, name: str, mt: str) -> ModelSpec:
         )
     except SpecError as exc:
         raise SpecError(f"{f.source}: {exc}") from None
-    attention = Attention(
-        num_heads=heads,
-        num_kv_heads=heads,
-        head_dim=nope + rope_dim,
-        v_head_dim=v_dim,
-        qkv_bias=bias,
-        o_bias=bias,
-        mla=MLA(
-            kv_lora_rank=kv_rank,
-            qk_nope_head_dim=nope,
-            qk_rope_head_dim=rope_dim,
-            v_head_dim=v_dim,
-            q_lora_rank=q_rank,
-            hf_caches_latent=True,  # cache.update before expand_kv (measured: measure_text_cache.py)
-        ),
-    )
+    # hf_caches_latent: cache.update before expand_kv (measured: measure_text_cache.py)
+    attention = mla_attention(dims, heads=heads, q_rank=q_rank, bias=bias, hf_caches_latent=True)
 
     def layer(i: int) -> LayerGroup:
         # Logical layer j is sublayers 3j (attention + the MoE shortcut), 3j + 1 (attention + the
