@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from llmcalc.errors import UsageError
-from llmcalc.fit import MAX_SOLVER_CONTEXT, check_fit, max_context, usable_bytes
+from llmcalc.fit import MAX_SOLVER_CONTEXT, check_fit, max_context, smallest_where, usable_bytes
 from llmcalc.kvcache import kv_bytes_per_token, kv_cache, normalise_engine, normalise_kv_dtype
 from llmcalc.memory import EngineSettings, engine_settings, estimate_memory
 from llmcalc.params import count_params, positional_params, token_embedding_params
@@ -392,16 +392,7 @@ def crossover_context(
         return kv_cache(spec, context_tokens=ctx, batch_size=batch_size, kv_dtype=kv_dtype,
                         engine=settings.engine, cache=settings.cache).total_bytes
 
-    if kv(limit) < weights_bytes:
-        return None
-    low, high = 1, limit
-    while low < high:
-        mid = (low + high) // 2
-        if kv(mid) >= weights_bytes:
-            high = mid
-        else:
-            low = mid + 1
-    return low
+    return smallest_where(lambda ctx: kv(ctx) >= weights_bytes, 1, limit)
 
 
 # --- growing the window ------------------------------------------------------------------------

@@ -208,16 +208,37 @@ def gpus_needed(spec: ModelSpec, estimate: MemoryEstimate, gpu: GPU, settings: E
     return None
 
 
-def _largest(fits: Callable[[int], bool], low: int, high: int) -> int:
-    """Largest ``x`` in ``[low, high]`` with ``fits(x)`` (``fits`` monotone decreasing); 0 if none."""
-    if not fits(low):
-        return 0
+def largest_where(ok: Callable[[int], bool], low: int, high: int) -> int | None:
+    """Largest ``x`` in ``[low, high]`` with ``ok(x)``, by binary search; None if not even ``ok(low)``.
+
+    ``ok`` must be monotone decreasing (true up to some ``x``, false after), as "fits" is in
+    context, batch or GPU layers; then the search is exact. The solvers here and in llmcalc.plans use it.
+    """
+    if not ok(low):
+        return None
     while low < high:
         mid = (low + high + 1) // 2
-        if fits(mid):
+        if ok(mid):
             low = mid
         else:
             high = mid - 1
+    return low
+
+
+def smallest_where(ok: Callable[[int], bool], low: int, high: int) -> int | None:
+    """Smallest ``x`` in ``[low, high]`` with ``ok(x)``, by binary search; None if not even ``ok(high)``.
+
+    ``ok`` must be monotone increasing (false up to some ``x``, true after), as "the KV cache has
+    reached the weights" is in context; then the search is exact.
+    """
+    if not ok(high):
+        return None
+    while low < high:
+        mid = (low + high) // 2
+        if ok(mid):
+            high = mid
+        else:
+            low = mid + 1
     return low
 
 
@@ -243,7 +264,7 @@ def max_context(
                               kv_dtype=kv_dtype, settings=settings)
         return check_fit(spec, est, gpu, num_gpus, settings).fits
 
-    return _largest(fits, 1, limit or MAX_SOLVER_CONTEXT)
+    return largest_where(fits, 1, limit or MAX_SOLVER_CONTEXT) or 0
 
 
 def max_batch(
@@ -264,7 +285,7 @@ def max_batch(
                               kv_dtype=kv_dtype, settings=settings)
         return check_fit(spec, est, gpu, num_gpus, settings).fits
 
-    return _largest(fits, 1, MAX_SOLVER_BATCH)
+    return largest_where(fits, 1, MAX_SOLVER_BATCH) or 0
 
 
 @dataclass(frozen=True)

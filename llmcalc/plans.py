@@ -23,13 +23,14 @@ activation estimate of :mod:`llmcalc.memory` on each device; they are estimates,
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from llmcalc.engines import llamacpp
 from llmcalc.errors import UsageError
+from llmcalc.fit import largest_where, smallest_where
 from llmcalc.kvcache import KV_DTYPE_BYTES, kv_values_per_token, normalise_kv_dtype
 from llmcalc.memory import EngineSettings, activation_estimate, engine_settings
 from llmcalc.spec import ModelSpec
@@ -334,38 +335,12 @@ def solve_llama_cpp(
     if full.fits or not gpus:
         return full
     if spec.is_moe:
-        k = _smallest(lambda k: plan(n_layer + 1, k).fits, 1, n_layer)
+        k = smallest_where(lambda k: plan(n_layer + 1, k).fits, 1, n_layer)
         if k is not None:
             return plan(n_layer + 1, k)
     cpu_moe = n_layer if spec.is_moe else 0
-    ngl = _largest(lambda g: plan(g, cpu_moe).fits, 0, n_layer + 1)
+    ngl = largest_where(lambda g: plan(g, cpu_moe).fits, 0, n_layer + 1) or 0
     return plan(ngl, cpu_moe)
-
-
-def _smallest(ok: Callable[[int], bool], low: int, high: int) -> int | None:
-    """Smallest ``x`` in ``[low, high]`` with ``ok(x)`` (``ok`` monotone increasing); None if none."""
-    if not ok(high):
-        return None
-    while low < high:
-        mid = (low + high) // 2
-        if ok(mid):
-            high = mid
-        else:
-            low = mid + 1
-    return low
-
-
-def _largest(ok: Callable[[int], bool], low: int, high: int) -> int:
-    """Largest ``x`` in ``[low, high]`` with ``ok(x)`` (``ok`` monotone decreasing); ``low`` if none."""
-    if not ok(low):
-        return low
-    while low < high:
-        mid = (low + high + 1) // 2
-        if ok(mid):
-            low = mid
-        else:
-            high = mid - 1
-    return low
 
 
 def vllm_plan(
