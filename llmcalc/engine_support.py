@@ -44,21 +44,17 @@ KV_DTYPES: dict[str, tuple[str, ...]] = {
 
 #: (engine, KV cache type) -> the rule for a type the engine does not allocate.
 KV_RULES: dict[tuple[str, str], Rule] = {
-    ("vllm", "q8_0"): Rule("vLLM has no q8_0 KV cache (its --kv-cache-dtype is auto or an fp8 type)",
-                           "vllm/config/cache.py (CacheDType)", "--kv-dtype fp8, or --engine llama.cpp"),
-    ("vllm", "q4_0"): Rule("vLLM has no q4_0 KV cache (its --kv-cache-dtype is auto or an fp8 type)",
-                           "vllm/config/cache.py (CacheDType)", "--kv-dtype fp8, or --engine llama.cpp"),
+    **{("vllm", t): Rule(f"vLLM has no {t} KV cache (its --kv-cache-dtype is auto or an fp8 type)",
+                         "vllm/config/cache.py (CacheDType)", "--kv-dtype fp8, or --engine llama.cpp")
+       for t in ("q8_0", "q4_0")},
     ("llama.cpp", "fp8"): Rule("llama.cpp has no fp8 KV cache (--cache-type-k/-v: f32, f16, bf16, q8_0, q4_0, "
                                "q4_1, iq4_nl, q5_0, q5_1)", "llama.cpp common/arg.cpp (kv_cache_types)",
                                "--kv-dtype q8_0, or --engine vllm"),
-    ("hf", "q8_0"): Rule("transformers has no ggml q8_0 KV cache; its quantized caches (quanto 2/4-bit, HQQ "
-                         "1-8-bit) keep their own layout, so the figure only approximates them",
-                         "transformers cache_utils.py (QuantoQuantizedLayer, HQQQuantizedLayer)",
-                         "--engine llama.cpp for q8_0", refuse=False),
-    ("hf", "q4_0"): Rule("transformers has no ggml q4_0 KV cache; its quantized caches (quanto 2/4-bit, HQQ "
-                         "1-8-bit) keep their own layout, so the figure only approximates them",
-                         "transformers cache_utils.py (QuantoQuantizedLayer, HQQQuantizedLayer)",
-                         "--engine llama.cpp for q4_0", refuse=False),
+    **{("hf", t): Rule(f"transformers has no ggml {t} KV cache; its quantized caches (quanto 2/4-bit, HQQ "
+                       "1-8-bit) keep their own layout, so the figure only approximates them",
+                       "transformers cache_utils.py (QuantoQuantizedLayer, HQQQuantizedLayer)",
+                       f"--engine llama.cpp for {t}", refuse=False)
+       for t in ("q8_0", "q4_0")},
 }
 
 #: (engine, weight-format family) -> the rule for a family the engine does not load.
