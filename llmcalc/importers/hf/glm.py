@@ -13,26 +13,23 @@ from dataclasses import replace
 from llmcalc.importers.hf.common import llama_like, with_defaults
 from llmcalc.importers.hf.fields import Fields
 from llmcalc.importers.hf.moe2025 import deepseek_style_moe
-from llmcalc.spec import ModelSpec, QKNorm
+from llmcalc.spec import ModelSpec, NormPlacement, QKNorm
 
 
 def glm(f: Fields, name: str, mt: str) -> ModelSpec:
     """GLM-4 (``GlmForCausalLM``): Llama-shaped, q/k/v biased by default, ``head_dim`` 128 and
     ``num_key_value_heads`` 2 by default."""
-    return llama_like(
-        with_defaults(f, num_key_value_heads=2),
-        name,
-        mt,
-        qkv_bias_default=True,
-        o_bias_follows_qkv=False,
-        head_dim_default=128,
-        sliding=False,
-    )
+    return _glm(f, name, mt, placement="pre")
 
 
 def glm4(f: Fields, name: str, mt: str) -> ModelSpec:
     """GLM-4-0414 (``Glm4ForCausalLM``): as GLM plus norms after attention and after the MLP
     (``post_self_attn_layernorm``, ``post_mlp_layernorm``: four per layer)."""
+    return _glm(f, name, mt, placement="sandwich")
+
+
+def _glm(f: Fields, name: str, mt: str, *, placement: NormPlacement) -> ModelSpec:
+    """GLM-4 and GLM-4-0414: :func:`llama_like` with their defaults, differing in norm placement only."""
     return llama_like(
         with_defaults(f, num_key_value_heads=2),
         name,
@@ -40,7 +37,7 @@ def glm4(f: Fields, name: str, mt: str) -> ModelSpec:
         qkv_bias_default=True,
         o_bias_follows_qkv=False,
         head_dim_default=128,
-        placement="sandwich",
+        placement=placement,
         sliding=False,
     )
 
