@@ -32,8 +32,7 @@ def gpt_family(
     inter: int,
     positional: Positional,
     placement: NormPlacement,
-    qkv_bias: bool,
-    o_bias: bool,
+    attention_bias: bool,
     mlp_bias: bool,
     tie_default: bool,
     lm_head_bias: bool = False,
@@ -43,7 +42,10 @@ def gpt_family(
     embedding_dim: int | None = None,
     final_norm: bool = True,
 ) -> ModelSpec:
-    """A plain-MLP, LayerNorm decoder (GPT-2, GPT-J, GPT-NeoX, OPT, BLOOM, Falcon, Phi-2)."""
+    """A plain-MLP, LayerNorm decoder (GPT-2, GPT-J, GPT-NeoX, OPT, BLOOM, Falcon, Phi-2).
+
+    ``attention_bias`` biases q/k/v and the output projection alike, as every one of these does.
+    """
     hd = head_dim or f.head_dim(hidden, heads)
     f.check()
     attention = Attention(
@@ -51,8 +53,8 @@ def gpt_family(
         num_kv_heads=kv_heads,
         head_dim=hd,
         v_head_dim=hd,
-        qkv_bias=qkv_bias,
-        o_bias=o_bias,
+        qkv_bias=attention_bias,
+        o_bias=attention_bias,
         qk_norm=qk_norm,
     )
     mlp = MLP(inter, gated=False, bias=mlp_bias)
@@ -90,8 +92,7 @@ def gpt2(f: Fields, name: str, mt: str) -> ModelSpec:
         inter=f.integer("n_inner", default=4 * hidden),
         positional=Positional("learned", max_position_embeddings=f.integer("n_positions", "max_position_embeddings")),
         placement="pre",
-        qkv_bias=True,
-        o_bias=True,
+        attention_bias=True,
         mlp_bias=True,
         tie_default=True,
     )
@@ -116,8 +117,7 @@ def gptj(f: Fields, name: str, mt: str) -> ModelSpec:
             rotary_dim=f.opt_int("rotary_dim"),
         ),
         placement="parallel-shared",
-        qkv_bias=False,
-        o_bias=False,
+        attention_bias=False,
         mlp_bias=True,
         tie_default=False,
         lm_head_bias=True,
@@ -143,8 +143,7 @@ def gpt_neox(f: Fields, name: str, mt: str) -> ModelSpec:
         positional=rope(f, rotary_dim=int(head_dim * pct), max_pos=f.opt_int("max_position_embeddings")),
         placement="parallel" if f.boolean("use_parallel_residual", default=True) else "pre",
         head_dim=head_dim,
-        qkv_bias=bias,
-        o_bias=bias,
+        attention_bias=bias,
         mlp_bias=True,
         tie_default=False,
     )
@@ -170,8 +169,7 @@ def opt(f: Fields, name: str, mt: str) -> ModelSpec:
         # OPTLearnedPositionalEmbedding keeps 2 extra rows (padding offset).
         positional=Positional("learned", max_position_embeddings=f.integer("max_position_embeddings"), offset=2),
         placement="pre" if before else "post",
-        qkv_bias=bias,
-        o_bias=bias,
+        attention_bias=bias,
         mlp_bias=bias,
         tie_default=True,
         embedding_dim=proj if proj != hidden else None,
@@ -194,8 +192,7 @@ def bloom(f: Fields, name: str, mt: str) -> ModelSpec:
         inter=4 * hidden,
         positional=Positional("alibi", max_position_embeddings=f.opt_int("seq_length", "max_position_embeddings")),
         placement="pre",
-        qkv_bias=True,
-        o_bias=True,
+        attention_bias=True,
         mlp_bias=True,
         tie_default=True,
         embedding_norm=True,
@@ -232,8 +229,7 @@ def falcon(f: Fields, name: str, mt: str) -> ModelSpec:
         inter=f.integer("ffn_hidden_size", default=4 * hidden),
         positional=positional,
         placement=placement,
-        qkv_bias=bias,
-        o_bias=bias,
+        attention_bias=bias,
         mlp_bias=bias,
         tie_default=True,
     )
@@ -257,8 +253,7 @@ def phi(f: Fields, name: str, mt: str) -> ModelSpec:
         positional=rope(f, rotary_dim=int(head_dim * pct), max_pos=f.opt_int("max_position_embeddings")),
         placement="parallel-shared",
         head_dim=head_dim,
-        qkv_bias=True,
-        o_bias=True,
+        attention_bias=True,
         mlp_bias=True,
         tie_default=False,
         lm_head_bias=True,
