@@ -86,11 +86,16 @@ def load_model(
             from llmcalc.importers.hub import offline_requested
 
             if find_snapshot(text) is None:
-                if not offline_requested(offline):
+                from llmcalc.importers.hub import hub_client_installed
+
+                if not offline_requested(offline) and hub_client_installed():
                     return _from_hub(text)
-                fallback = _preset_for_repo(text, presets_dirs)  # offline: the preset of that name, if any
+                # offline, or without the hub extra: the preset of that name, if any
+                fallback = _preset_for_repo(text, presets_dirs)
                 if fallback is not None:
                     return fallback
+                if not offline_requested(offline):
+                    return _from_hub(text)  # says how to install the hub extra
             snapshot = resolve_repo(text)
             loaded = _from_folder(snapshot)
             return replace(loaded, kind="hf-cache", source=str(snapshot),

@@ -182,3 +182,26 @@ def test_hub_is_not_imported_by_the_library() -> None:
     code = "import sys, llmcalc; llmcalc.load_model('mixtral'); print('huggingface_hub' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_without_the_hub_extra_a_known_repo_is_its_preset(tmp_path: Path) -> None:
+    """Without huggingface_hub, org/name of a known model resolves to its preset (saying so); an unknown
+    one says how to install the extra."""
+    code = (
+        "import sys\n"
+        "sys.modules['huggingface_hub'] = None  # as if the hub extra were not installed\n"
+        "from llmcalc.cli import main\n"
+        "sys.argv = ['llmcalc', 'params', sys.argv[1], '--json']\n"
+        "main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env["HF_HUB_CACHE"] = str(tmp_path)
+    known = subprocess.run([sys.executable, "-c", code, "Qwen/Qwen3-8B"], capture_output=True, text=True, env=env,
+                           cwd=ROOT, timeout=60)
+    assert known.returncode == 0, known.stderr
+    assert json.loads(known.stdout)["total_params"] == 8_190_735_360
+    assert "qwen3-8b" in known.stderr
+    unknown = subprocess.run([sys.executable, "-c", code, "nobody/nothing-at-all"], capture_output=True, text=True,
+                             env=env, cwd=ROOT, timeout=60)
+    assert unknown.returncode == 1
+    assert "pip install 'llmcalc-cli[hub]'" in unknown.stderr

@@ -45,6 +45,19 @@ def offline_requested(offline: bool | None) -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
 
 
+def hub_client_installed() -> bool:
+    """True when huggingface_hub can be imported (the ``hub`` extra), without importing it."""
+    import importlib.util
+    import sys
+
+    if "huggingface_hub" in sys.modules:
+        return sys.modules["huggingface_hub"] is not None
+    try:
+        return importlib.util.find_spec("huggingface_hub") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def hub_timeout() -> float:
     """The per-request timeout: ``LLMCALC_HUB_TIMEOUT`` seconds when set to a positive number, else 10."""
     raw = os.environ.get("LLMCALC_HUB_TIMEOUT", "")
