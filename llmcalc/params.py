@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmcalc.mixers.base import mixer_params
 from llmcalc.spec import MLP, Attention, Indexer, LayerGroup, ModelSpec, MoE, Norm
 
 #: Component names in the order a breakdown lists them.
@@ -286,7 +285,8 @@ def _layer_parts(group: LayerGroup, hidden: int, norm: Norm) -> dict[str, int]:
     if group.attention is not None and group.attention.indexer is not None:
         parts["indexer"] = indexer_params(group.attention.indexer, hidden)
     if group.mixer is not None:
-        parts[group.mixer.component] = mixer_params(group.mixer, hidden)
+        # what llmcalc.mixers.base.mixer_params sums, without importing the mixers on every model's path
+        parts[group.mixer.component] = sum(w.n_elements for w in group.mixer.weights(hidden))
     for extra in group.extras:
         parts[extra.component] = parts.get(extra.component, 0) + extra.params
     if group.mlp is not None:
