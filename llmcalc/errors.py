@@ -8,6 +8,15 @@ any :class:`LLMCalcError` into one ``Error: ...`` line on stderr and exit status
 from __future__ import annotations
 
 
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for an error message, shortened: an error line never repeats a whole hostile
+    value, and an integer too long to print (Python refuses past 4,300 digits) is described instead."""
+    if isinstance(value, int) and value.bit_length() >= 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class LLMCalcError(Exception):
     """Base class of every error llmcalc raises on purpose."""
 

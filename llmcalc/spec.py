@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from llmcalc.errors import SpecError
+from llmcalc.errors import SpecError, shown
 
 if TYPE_CHECKING:
     from llmcalc.mixers.base import Mixer
@@ -54,23 +54,18 @@ MAX_DIMENSION = 1 << 40
 MAX_LAYERS = 100_000
 
 
-def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _positive(value: object, name: str, limit: int = MAX_DIMENSION) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise SpecError(f"{name} must be a positive integer, got {_shown(value)}")
+        raise SpecError(f"{name} must be a positive integer, got {shown(value)}")
     if value > limit:
-        raise SpecError(f"{name} is {_shown(value)}, more than any model has (at most {limit:,})")
+        raise SpecError(f"{name} is {shown(value)}, more than any model has (at most {limit:,})")
 
 
 def _non_negative(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise SpecError(f"{name} must be a non-negative integer, got {_shown(value)}")
+        raise SpecError(f"{name} must be a non-negative integer, got {shown(value)}")
     if value > MAX_DIMENSION:
-        raise SpecError(f"{name} is {_shown(value)}, more than any model has (at most {MAX_DIMENSION:,})")
+        raise SpecError(f"{name} is {shown(value)}, more than any model has (at most {MAX_DIMENSION:,})")
 
 
 @dataclass(frozen=True, slots=True)

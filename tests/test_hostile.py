@@ -503,3 +503,11 @@ def test_library_entry_points_check_their_arguments(call: Any) -> None:
     """Wrong Python types handed to the API are an LLMCalcError naming the argument, not a TypeError."""
     with pytest.raises(LLMCalcError):
         call()
+
+
+def test_a_spec_built_by_hand_with_a_5000_digit_size_is_a_spec_error() -> None:
+    """The spec's own checks describe an integer too long to print (a ValueError from repr before)."""
+    from llmcalc.spec import MLP
+
+    with pytest.raises(SpecError, match="an integer of about 5000 digits"):
+        MLP(intermediate_size=10**5000)

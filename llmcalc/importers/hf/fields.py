@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from llmcalc.errors import SpecError
+from llmcalc.errors import SpecError, shown
 
 _MISSING = object()
 
@@ -23,14 +23,6 @@ FIELD_LIMITS: dict[str, int] = {
     ),
     **dict.fromkeys(("num_experts", "num_local_experts", "n_routed_experts", "moe_num_experts"), 1_000_000),
 }
-
-
-def _short(value: object, limit: int = 40) -> str:
-    """``repr(value)``, shortened: an error line never repeats a whole hostile value."""
-    if isinstance(value, int) and value.bit_length() >= 200:
-        return f"an integer of about {int(value.bit_length() * 0.30103)} digits"
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class Fields:
@@ -62,15 +54,15 @@ class Fields:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.errors.append(f"field '{name}' must be an integer, got {_short(value)}")
+            self.errors.append(f"field '{name}' must be an integer, got {shown(value)}")
             return 1
         if value < minimum:
             bound = "positive" if minimum == 1 else f">= {minimum}"
-            self.errors.append(f"field '{name}' must be {bound}, got {_short(value)}")
+            self.errors.append(f"field '{name}' must be {bound}, got {shown(value)}")
             return 1
         limit = maximum if maximum is not None else FIELD_LIMITS.get(name, MAX_FIELD)
         if value > limit:
-            self.errors.append(f"field '{name}' is {_short(value)}, more than any model has (at most {limit:,})")
+            self.errors.append(f"field '{name}' is {shown(value)}, more than any model has (at most {limit:,})")
             return 1
         return value
 
@@ -82,7 +74,7 @@ class Fields:
         if value is _MISSING:
             return default
         if not isinstance(value, bool):
-            self.errors.append(f"field '{name}' must be true or false, got {_short(value)}")
+            self.errors.append(f"field '{name}' must be true or false, got {shown(value)}")
             return default
         return value
 
@@ -91,10 +83,10 @@ class Fields:
         if value is _MISSING:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.errors.append(f"field '{name}' must be a number, got {_short(value)}")
+            self.errors.append(f"field '{name}' must be a number, got {shown(value)}")
             return default
         if isinstance(value, int) and abs(value) > MAX_FIELD * MAX_FIELD:
-            self.errors.append(f"field '{name}' is {_short(value)}, out of range")
+            self.errors.append(f"field '{name}' is {shown(value)}, out of range")
             return default
         number = float(value)
         if number != number or number in (float("inf"), float("-inf")):
@@ -107,7 +99,7 @@ class Fields:
         if value is _MISSING:
             return default
         if not isinstance(value, str):
-            self.errors.append(f"field '{name}' must be a string, got {_short(value)}")
+            self.errors.append(f"field '{name}' must be a string, got {shown(value)}")
             return default
         return value
 
@@ -116,7 +108,7 @@ class Fields:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-            self.errors.append(f"field '{name}' must be a list of integers, got {_short(value)}")
+            self.errors.append(f"field '{name}' must be a list of integers, got {shown(value)}")
             return []
         return value
 
@@ -125,7 +117,7 @@ class Fields:
         if value is None:
             return None
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.errors.append(f"field '{name}' must be a list of strings, got {_short(value)}")
+            self.errors.append(f"field '{name}' must be a list of strings, got {shown(value)}")
             return None
         return value
 
