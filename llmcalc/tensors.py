@@ -48,6 +48,7 @@ parameters and are not listed here (see :func:`llmcalc.quant.gguf_extra_tensors`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import prod
 
 from llmcalc.spec import MLP, Attention, Indexer, LayerGroup, ModelSpec, MoE, Norm, Stack
@@ -276,6 +277,7 @@ def _stack(out: list[Tensor], stack: Stack, prefix: str, hidden: int, norm: Norm
         _norm(out, prefix + "output_norm", None, "norms", norm, hidden)
 
 
+@lru_cache(maxsize=64)
 def weight_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     """Every stored weight and bias of ``spec``'s language model, in the order embedding, layers,
     final norm, head.
@@ -284,7 +286,8 @@ def weight_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     ``sum(t.n_elements for t in weight_tensors(spec)) == count_params(spec).language_params`` and
     the tensors of each role add up to that component. A multimodal model's towers are not listed:
     llama.cpp keeps them in a separate ``mmproj`` file, and their parameters are in
-    :attr:`llmcalc.spec.ModelSpec.towers`. Pure: a spec in, a tuple out.
+    :attr:`llmcalc.spec.ModelSpec.towers`. Pure: a spec in, a tuple out (cached: specs are frozen,
+    and memory reports, GGUF mixes and the allocator model list the same tensors).
     """
     h = spec.hidden_size
     d_embed = spec.embedding_dim or h
@@ -331,6 +334,7 @@ def _split_kv_b(t: Tensor, attn: Attention) -> tuple[Tensor, Tensor]:
     )
 
 
+@lru_cache(maxsize=64)
 def gguf_tensors(spec: ModelSpec, *, stored_output_head: bool = False) -> tuple[Tensor, ...]:
     """The tensors of a GGUF file of ``spec`` as llama.cpp's converter writes them.
 

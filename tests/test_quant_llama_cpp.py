@@ -191,3 +191,30 @@ def test_state_space_convolutions_stay_f32() -> None:
     the converter writes it F32), while its ssm_in projection takes the default Q4_K."""
     types = dict((t.name, ty) for t, ty in gguf_tensor_types(preset("jamba-1.5-mini"), "q4_k_m"))
     assert (types["blk.0.ssm_conv1d.weight"], types["blk.0.ssm_in.weight"]) == ("F32", "Q4_K")
+
+
+#: File types whose rules read the counters, the layer index and the expert count (q4_k_m, q3_k_m,
+#: iq2_xxs, q2_k, iq3_xs) or the expert dimension (mxfp4_moe).
+_RULE_HEAVY = ("q4_k_m", "q3_k_m", "iq2_xxs", "q2_k", "iq3_xs", "mxfp4_moe")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in llmcalc.load_all_presets()))
+def test_grouped_mix_equals_the_mix_tensor_by_tensor(name: str) -> None:
+    """The grouped pricing (gguf_type_counts) and the per-tensor list give what llama-quantize's rules
+    give each tensor one by one, in llama.cpp's order and without any memo, for every preset."""
+    from collections import Counter
+
+    from llmcalc.quant import gguf_mix
+
+    spec = preset(name)
+    prepared = gguf_mix._prepared(spec, False)
+    for fmt in _RULE_HEAVY:
+        imatrix = gguf_mix.GGUF_FILE_TYPES[fmt][0] in gguf_mix.NEEDS_IMATRIX
+        mix = gguf_mix._Mix(spec, prepared, fmt, imatrix)
+        one_by_one = [(e.tensor, mix.type_of(e)) for e in prepared.entries]
+        expected = Counter((t.shape, t.role, ty) for t, ty in one_by_one)
+        grouped: Counter[tuple[tuple[int, ...], str, str]] = Counter()
+        for t, ty, n in gguf_mix.gguf_type_counts(spec, fmt, imatrix, False):
+            grouped[t.shape, t.role, ty] += n
+        assert grouped == expected, fmt
+        assert list(gguf_tensor_types(spec, fmt)) == one_by_one, fmt

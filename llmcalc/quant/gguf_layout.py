@@ -253,19 +253,22 @@ class GGUFFileSize:
 
 def gguf_file_size(
     spec: ModelSpec,
-    tensors: Iterable[tuple[Tensor, int]],
+    tensors: Iterable[tuple[int, int]],
     *,
+    infos_bytes: int,
     tokenizer: TokenizerFacts | None = None,
     alignment: int = GGUF_DEFAULT_ALIGNMENT,
     size_label: str = "8B",
 ) -> GGUFFileSize:
-    """The size of a GGUF file holding ``tensors`` (each with its data bytes) for ``spec``.
+    """The size of a GGUF file for ``spec`` whose tensors are ``tensors``: ``(data bytes of one
+    tensor, how many tensors of that size)``, with ``infos_bytes`` the sum of their
+    :func:`tensor_info_bytes`.
 
     ``file_bytes = pad(24 + KV + tensor infos) + sum(pad(tensor bytes))`` (module docstring);
     ``tokenizer`` from :func:`llmcalc.importers.tokenizer_json.read_tokenizer_json` when one was
     read, else :func:`estimate_tokenizer`. Pure.
     """
-    items = list(tensors)
+    sizes = list(tensors)
     tok = tokenizer if tokenizer is not None else estimate_tokenizer(spec)
     pre = tok.kind == "gpt2"
     tok_bytes = tokenizer_kv_bytes(tok, pre=pre)
@@ -274,10 +277,10 @@ def gguf_file_size(
     if alignment != GGUF_DEFAULT_ALIGNMENT:
         model_bytes += kv_bytes("general.alignment", 4)
         n_kv += 1
-    infos = sum(tensor_info_bytes(t) for t, _ in items)
+    infos = infos_bytes
     meta = HEADER_BYTES + model_bytes + tok_bytes + infos
-    data = sum(nbytes for _, nbytes in items)
-    padded = pad(meta, alignment) + sum(pad(nbytes, alignment) for _, nbytes in items)
+    data = sum(nbytes * count for nbytes, count in sizes)
+    padded = pad(meta, alignment) + sum(pad(nbytes, alignment) * count for nbytes, count in sizes)
     return GGUFFileSize(
         file_bytes=padded,
         tensor_data_bytes=data,
@@ -285,7 +288,7 @@ def gguf_file_size(
         tokenizer_bytes=tok_bytes,
         tensor_info_bytes=infos,
         padding_bytes=padded - meta - data,
-        n_tensors=len(items),
+        n_tensors=sum(count for _, count in sizes),
         n_kv=n_kv,
         alignment=alignment,
         estimated=tok.estimated,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from llmcalc.errors import QuantError
 from llmcalc.quant.catalogue import WeightFormat, get_format
@@ -70,8 +70,11 @@ def use_more_bits(i: int, n: int) -> bool:
 
 def _block_layer(name: str) -> int:
     """The N of a leading ``blk.N.``, -1 otherwise, as llama.cpp's tensor-order comparator parses it."""
-    m = re.match(r"blk\.(\d+)\.", name)
-    return int(m.group(1)) if m else -1
+    if name.startswith("blk."):
+        end = name.find(".", 4)
+        if end > 4 and name[4:end].isdigit():
+            return int(name[4:end])
+    return -1
 
 
 def _kept_type(tensor: Tensor, default: str) -> str | None:
@@ -338,31 +341,143 @@ def gguf_tensor_types(
     return _tensor_types(spec, fmt.name, use_imatrix, stored_output_head)
 
 
+#: Categories whose type depends on llama-quantize's running counters or the layer index; the type
+#: of any other eligible tensor depends only on its category, row length and expert dimension.
+_COUNTED = _ATTN_V_LIKE | {"ffn_down", "ffn_gate", "ffn_up"}
+#: File types whose mix depends on whether an importance matrix is supplied (the ``imatrix``
+#: branches of ``llama_tensor_get_type_impl``: IQ3_XXS's attn_v and ffn_down, IQ4_NL/IQ4_XS's and
+#: Q4_0/Q5_0's first ffn_down layers). For the others both answers are the same mix.
+IMATRIX_SENSITIVE = frozenset({"IQ3_XXS", "IQ4_NL", "IQ4_XS", "Q4_0", "Q5_0"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A GGUF tensor with what llama-quantize's rules read from its name, decided once per name."""
+
+    tensor: Tensor
+    category: str
+    #: "F32" or "16" (kept in the type it was converted in) for tensors not quantized, else None.
+    kept: str | None
+
+    @property
+    def counted(self) -> bool:
+        """Whether its type may depend on the tensors before it (llama-quantize's counters)."""
+        return self.kept is None and self.category in _COUNTED
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """What a mix reads from the spec, whatever the file type (:func:`_prepared`)."""
+
+    entries: tuple[_Entry, ...]
+    #: The counted entries in llama.cpp's order, and one entry per kind of the rest with how many.
+    counted: tuple[_Entry, ...]
+    uncounted: tuple[tuple[_Entry, int], ...]
+    facts: _Facts
+    n_attention_wv: int
+
+
+def _local_name(name: str) -> str:
+    """A layer tensor's name without its ``blk.N.``: the part the name-based rules read."""
+    return name[name.index(".", 4) + 1 :] if name.startswith("blk.") else name
+
+
+@lru_cache(maxsize=64)
+def _prepared(spec: ModelSpec, stored_output_head: bool) -> _Prepared:
+    """The GGUF tensors in llama.cpp's order with their rule inputs, once per spec.
+
+    An uncounted tensor's type depends on its category, kept type, role and shape only (the inputs
+    of :func:`_pick` outside the counted categories), so tensors alike in those are grouped.
+    """
+    ordered = sorted(
+        gguf_tensors(spec, stored_output_head=stored_output_head), key=lambda t: (_block_layer(t.name), t.name)
+    )
+    by_name: dict[tuple[str, int], tuple[str, str | None]] = {}
+    entries = []
+    for t in ordered:
+        key = (_local_name(t.name), t.n_dims)
+        decided = by_name.get(key)
+        if decided is None:
+            kept = _kept_type(t, "F16")
+            decided = by_name[key] = (category(t.name), None if kept is None else ("F32" if kept == "F32" else "16"))
+        entries.append(_Entry(t, *decided))
+    alike: dict[tuple[str, str | None, str, tuple[int, ...]], list[Any]] = {}
+    for e in entries:
+        if not e.counted:
+            alike.setdefault((e.category, e.kept, e.tensor.role, e.tensor.shape), [e, 0])[1] += 1
+    return _Prepared(
+        entries=tuple(entries),
+        counted=tuple(e for e in entries if e.counted),
+        uncounted=tuple((e, n) for e, n in alike.values()),
+        facts=_facts(spec, tied=not any(t.name == "output.weight" for t in ordered)),
+        n_attention_wv=sum(e.category in _ATTN_V_LIKE for e in entries),
+    )
+
+
+class _Mix:
+    """One file type's rules over one prepared spec: :meth:`type_of` in llama.cpp's tensor order."""
+
+    def __init__(self, spec: ModelSpec, prepared: _Prepared, fmt_name: str, use_imatrix: bool) -> None:
+        self.ft, self.default = GGUF_FILE_TYPES[fmt_name]
+        self.facts, self.imatrix = prepared.facts, use_imatrix
+        self.counters = _Counters(prepared.n_attention_wv)
+        self.mxfp4_experts = spec.model_type in MXFP4_EXPERT_MODEL_TYPES
+        self.sixteen = "BF16" if self.default == "BF16" else "F16"
+
+    def type_of(self, e: _Entry) -> str:
+        t = e.tensor
+        if e.kept is not None:
+            return "F32" if e.kept == "F32" else self.sixteen
+        if self.mxfp4_experts and t.role == "routed_experts" and t.n_dims == 3:
+            return "MXFP4"
+        if self.default in ("F16", "BF16", "F32"):
+            return self.default
+        return _fallback(_pick(self.ft, self.default, t, self.facts, self.counters, self.imatrix), t.shape[0])
+
+
 @lru_cache(maxsize=256)
 def _tensor_types(
     spec: ModelSpec, fmt_name: str, use_imatrix: bool, stored_output_head: bool
 ) -> tuple[tuple[Tensor, str], ...]:
-    """:func:`gguf_tensor_types` once per spec and settings: a report, its solvers and the file layout
-    ask for the same mix several times (specs are frozen, so the cache cannot go stale)."""
-    ft, default = GGUF_FILE_TYPES[fmt_name]
-    ordered = sorted(
-        gguf_tensors(spec, stored_output_head=stored_output_head), key=lambda t: (_block_layer(t.name), t.name)
-    )
-    facts = _facts(spec, tied=not any(t.name == "output.weight" for t in ordered))
-    counters = _Counters(sum(category(t.name) in _ATTN_V_LIKE for t in ordered))
-    mxfp4_experts = spec.model_type in MXFP4_EXPERT_MODEL_TYPES
+    """:func:`gguf_tensor_types` once per spec and settings (specs are frozen, so the cache cannot go
+    stale). Uncounted tensors take the type decided for the first of their kind."""
+    prepared = _prepared(spec, stored_output_head)
+    mix = _Mix(spec, prepared, fmt_name, use_imatrix)
+    decided: dict[tuple[str, str | None, str, tuple[int, ...]], str] = {}
     out = []
-    for t in ordered:
-        kept = _kept_type(t, default)
-        if kept is not None:
-            out.append((t, kept))
-        elif mxfp4_experts and t.role == "routed_experts" and t.n_dims == 3:
-            out.append((t, "MXFP4"))
-        elif default in ("F16", "BF16", "F32"):
-            out.append((t, default))
+    for e in prepared.entries:
+        if e.counted:
+            out.append((e.tensor, mix.type_of(e)))
         else:
-            out.append((t, _fallback(_pick(ft, default, t, facts, counters, use_imatrix), t.shape[0])))
+            key = (e.category, e.kept, e.tensor.role, e.tensor.shape)
+            ty = decided.get(key)
+            if ty is None:
+                ty = decided[key] = mix.type_of(e)
+            out.append((e.tensor, ty))
     return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def gguf_type_counts(
+    spec: ModelSpec, fmt_name: str, use_imatrix: bool, stored_output_head: bool
+) -> tuple[tuple[Tensor, str, int], ...]:
+    """:func:`gguf_tensor_types` grouped: ``(tensor, type, n)`` stands for ``n`` tensors of that
+    tensor's shape and role given that type (the same mix; pricing needs no more).
+
+    Only the counted tensors (value projections, FFN gate/up/down, whose rules read
+    llama-quantize's counters or the layer index) are decided one by one, in llama.cpp's order;
+    each other kind once. The name of the tensor standing for a group is its first member's.
+    """
+    prepared = _prepared(spec, stored_output_head)
+    mix = _Mix(spec, prepared, fmt_name, use_imatrix)
+    groups: dict[tuple[tuple[int, ...], str, str], list[Any]] = {}
+    for e in prepared.counted:
+        ty = mix.type_of(e)
+        groups.setdefault((e.tensor.shape, e.tensor.role, ty), [e.tensor, ty, 0])[2] += 1
+    for e, n in prepared.uncounted:
+        ty = mix.type_of(e)
+        groups.setdefault((e.tensor.shape, e.tensor.role, ty), [e.tensor, ty, 0])[2] += n
+    return tuple((t, ty, n) for t, ty, n in groups.values())
 
 
 def gguf_extra_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:

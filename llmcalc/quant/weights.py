@@ -3,25 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from llmcalc.errors import QuantError
 from llmcalc.params import count_params
 from llmcalc.quant.bits import bits_to_bytes
 from llmcalc.quant.catalogue import EXPERTS, LINEAR, MIX, WeightFormat, get_format
 from llmcalc.quant.ggml_types import GGML_TYPES, GGUF_FILE_TYPES
-from llmcalc.quant.gguf_layout import GGUFFileSize, TokenizerFacts, gguf_file_size
-from llmcalc.quant.gguf_mix import MXFP4_EXPERT_MODEL_TYPES, NEEDS_IMATRIX, gguf_extra_tensors, gguf_tensor_types
+from llmcalc.quant.gguf_layout import GGUFFileSize, TokenizerFacts, gguf_file_size, tensor_info_bytes
+from llmcalc.quant.gguf_mix import (
+    IMATRIX_SENSITIVE,
+    MXFP4_EXPERT_MODEL_TYPES,
+    NEEDS_IMATRIX,
+    gguf_extra_tensors,
+    gguf_type_counts,
+)
 from llmcalc.quant.results import TypeBytes, WeightsResult, linear_layers, make_result
 from llmcalc.spec import ModelSpec
-from llmcalc.tensors import Tensor
+from llmcalc.tensors import Tensor, gguf_tensors
 
 
-def _gguf_bytes(assigned: Iterable[tuple[Tensor, str]]) -> list[TypeBytes]:
+@lru_cache(maxsize=256)
+def _priced(
+    spec: ModelSpec, fmt_name: str, imatrix: bool | None, stored_output_head: bool
+) -> tuple[tuple[Tensor, str, int, int], ...]:
+    """The file's tensors grouped by shape, role and ggml type: ``(tensor, type, count, bytes of
+    one)``, from :func:`gguf_type_counts`; once per spec and settings (a report's pricing, its
+    imatrix note and the file layout read the same list; specs are frozen)."""
+    use_imatrix = (GGUF_FILE_TYPES[fmt_name][0] in NEEDS_IMATRIX) if imatrix is None else imatrix
+    return tuple(
+        (t, ty, n, GGML_TYPES[ty].tensor_bytes(t))
+        for t, ty, n in gguf_type_counts(spec, fmt_name, use_imatrix, stored_output_head)
+    )
+
+
+@lru_cache(maxsize=64)
+def _infos_bytes(spec: ModelSpec, stored_output_head: bool) -> int:
+    """The tensor-info bytes of the file's tensors and extra tensors: the same in every file type."""
+    tensors = (*gguf_tensors(spec, stored_output_head=stored_output_head), *gguf_extra_tensors(spec))
+    return sum(tensor_info_bytes(t) for t in tensors)
+
+
+def _gguf_bytes(priced: Iterable[tuple[Tensor, str, int, int]]) -> list[TypeBytes]:
     params: dict[str, int] = {}
     nbytes: dict[str, int] = {}
-    for t, type_name in assigned:
-        params[type_name] = params.get(type_name, 0) + t.n_elements
-        nbytes[type_name] = nbytes.get(type_name, 0) + GGML_TYPES[type_name].tensor_bytes(t)
+    for t, type_name, count, each in priced:
+        params[type_name] = params.get(type_name, 0) + t.n_elements * count
+        nbytes[type_name] = nbytes.get(type_name, 0) + each * count
     return [TypeBytes(k, params[k], nbytes[k]) for k in params]
 
 
@@ -43,11 +71,16 @@ def gguf_file(
     """The whole GGUF file of ``spec`` in file type ``fmt``: its tensors (with their mix types and the
     converter's extra tensors) laid out by :func:`llmcalc.quant.gguf_layout.gguf_file_size`."""
     fmt = get_format(fmt) if isinstance(fmt, str) else fmt
-    assigned = gguf_tensor_types(spec, fmt, imatrix=imatrix, stored_output_head=stored_output_head)
-    items = [(t, GGML_TYPES[ty].tensor_bytes(t)) for t, ty in assigned]
-    items += [(t, 4 * t.n_elements) for t in gguf_extra_tensors(spec)]
+    items = [(each, count) for _, _, count, each in _priced(spec, fmt.name, imatrix, stored_output_head)]
+    items += [(4 * t.n_elements, 1) for t in gguf_extra_tensors(spec)]
     size = count_params(spec).total_params
-    return gguf_file_size(spec, items, tokenizer=tokenizer, size_label=_size_label(size))
+    return gguf_file_size(
+        spec,
+        items,
+        tokenizer=tokenizer,
+        size_label=_size_label(size),
+        infos_bytes=_infos_bytes(spec, stored_output_head),
+    )
 
 
 def _gguf(
@@ -64,11 +97,11 @@ def _gguf(
     :func:`gguf_extra_tensors` and a stored copy of a tied output head are in ``extra_bytes``.
     """
     ft = GGUF_FILE_TYPES[fmt.name][0]
-    assigned = gguf_tensor_types(spec, fmt, imatrix=imatrix, stored_output_head=stored_output_head)
-    copies = [(t, ty) for t, ty in assigned if t.role == "stored_output_head"]
-    parts = _gguf_bytes((t, ty) for t, ty in assigned if t.role != "stored_output_head")
+    priced = _priced(spec, fmt.name, imatrix, stored_output_head)
+    copies = [(t, ty, each) for t, ty, _, each in priced if t.role == "stored_output_head"]
+    parts = _gguf_bytes(p for p in priced if p[0].role != "stored_output_head")
     extras = gguf_extra_tensors(spec)
-    extra = sum(4 * t.n_elements for t in extras) + sum(GGML_TYPES[ty].tensor_bytes(t) for t, ty in copies)
+    extra = sum(4 * t.n_elements for t in extras) + sum(each for _, _, each in copies)
     notes: list[str] = []
     approximate = False
     if extras:
@@ -76,16 +109,18 @@ def _gguf(
             f"includes llama.cpp's F32 {', '.join(t.name for t in extras)} "
             f"({sum(4 * t.n_elements for t in extras):,} bytes; not model parameters)"
         )
-    for t, ty in copies:
+    for t, ty, n in copies:
         notes.append(
             f"the checkpoint stores an output head although its config ties it: {t.name} in {ty} "
-            f"({GGML_TYPES[ty].tensor_bytes(t):,} bytes), and the token embedding takes the default type"
+            f"({n:,} bytes), and the token embedding takes the default type"
         )
     if imatrix is None:
         used = ft in NEEDS_IMATRIX
-        other_types = gguf_tensor_types(spec, fmt, imatrix=not used, stored_output_head=stored_output_head)
-        other = sum(p.bytes for p in _gguf_bytes(other_types))
-        mine = sum(p.bytes for p in _gguf_bytes(assigned))
+        # Only the file types with imatrix branches can differ with the other choice.
+        other = mine = 0
+        if ft in IMATRIX_SENSITIVE:
+            other = sum(n * each for _, _, n, each in _priced(spec, fmt.name, not used, stored_output_head))
+            mine = sum(n * each for _, _, n, each in priced)
         if other != mine:
             approximate = True
             notes.append(
