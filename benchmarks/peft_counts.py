@@ -74,6 +74,9 @@ def build(config: dict[str, object]) -> torch.nn.Module:
             return transformers.T5ForConditionalGeneration(cfg)
         if model_type == "bert":
             return transformers.BertModel(cfg)
+        arch = next(iter(cfg_dict.get("architectures") or []), "")
+        if arch.endswith("ForConditionalGeneration") and hasattr(transformers, arch):
+            return getattr(transformers, arch)(cfg)  # a multimodal checkpoint class, towers included
         if model_type == "llama4":
             return transformers.Llama4ForCausalLM(cfg.text_config)
         return transformers.AutoModelForCausalLM.from_config(cfg)
@@ -168,8 +171,10 @@ def main() -> None:
             continue
         if args.missing and preset.name in have:
             continue
-        if preset.spec.towers:  # towers' module names are not in the spec: not counted by llmcalc yet
-            print(preset.name, "skipped: multimodal towers", flush=True)
+        from llmcalc.train.modules import towers_without_modules
+
+        if towers_without_modules(preset.spec):  # llmcalc does not know these towers' module names
+            print(preset.name, "skipped: towers without module names", flush=True)
             continue
         config = yaml.safe_load(Path(preset.path).read_text())["config"]
         for setting, kwargs in SETTINGS:

@@ -434,6 +434,28 @@ class ImageTokens:
     cross_attention_tokens: int = 0
 
 
+TowerModuleKind = Literal["linear", "conv", "embedding"]
+
+
+@dataclass(frozen=True, slots=True)
+class TowerModule:
+    """One weight-bearing leaf module of a tower, named as transformers names it below the tower's root.
+
+    ``path`` may hold ``{i}`` for a layer index (``encoder.layers.{i}.self_attn.q_proj``), standing
+    for ``count`` instances numbered from 0. ``kind`` is ``nn.Linear`` (``linear``), ``nn.Conv{1,2,3}d``
+    (``conv``: ``in_features`` is input channels x kernel elements, as LoRA's conv adapter reads it)
+    or ``nn.Embedding`` (``embedding``: ``in_features`` rows of ``out_features``). What LoRA can wrap
+    and PEFT's ``all-linear`` reaches (:mod:`llmcalc.train.modules`).
+    """
+
+    path: str
+    kind: TowerModuleKind
+    in_features: int
+    out_features: int
+    bias: bool = False
+    count: int = 1
+
+
 @dataclass(frozen=True, slots=True)
 class Tower:
     """An encoder tower or projector of a multimodal checkpoint (vision, audio) or its projector.
@@ -451,6 +473,12 @@ class Tower:
     hidden_size: int = 0
     num_layers: int = 0
     image_tokens: ImageTokens | None = None
+    #: Where the checkpoint class keeps the tower (``model.vision_tower``), its leaf modules below
+    #: that root, and its parameters whose names end in ``bias`` (norms' and convolutions' too):
+    #: what PEFT's target matching, ``all-linear`` and ``bias="all"`` see. Empty when not known.
+    root: str = ""
+    modules: tuple[TowerModule, ...] = ()
+    bias_params: int = 0
 
     def __post_init__(self) -> None:
         if self.role not in ("vision", "audio", "projector"):

@@ -6,7 +6,9 @@ All are ``torch.nn`` parameter counts (``Linear``: ``in x out (+ out)``; ``Conv{
 
 from __future__ import annotations
 
-from llmcalc.spec import Tower, TowerRole
+from dataclasses import replace
+
+from llmcalc.spec import Tower, TowerModule, TowerRole
 
 
 def linear(in_features: int, out_features: int, *, bias: bool = True) -> int:
@@ -64,3 +66,66 @@ def encoder_stack(layers: int, *, attention: int, mlp: int, norms: int, extra: i
         ("norms", layers * norms),
         ("layer_scale", layers * extra),
     ]
+
+
+# --- leaf modules, as transformers names them (for LoRA targets: llmcalc.train.modules) ----------
+
+
+def lin(path: str, n_in: int, n_out: int, *, bias: bool = True, count: int = 1) -> TowerModule:
+    """An ``nn.Linear(n_in, n_out)`` at ``path`` (``{i}`` for the layer index), ``count`` times."""
+    return TowerModule(path, "linear", n_in, n_out, bias, count)
+
+
+def conv_module(path: str, in_channels: int, out_channels: int, kernel: int, *, bias: bool) -> TowerModule:
+    """An ``nn.Conv{1,2,3}d`` at ``path`` of ``kernel`` elements (the product of its sizes)."""
+    return TowerModule(path, "conv", in_channels * kernel, out_channels, bias)
+
+
+def embedding_module(path: str, rows: int, dim: int) -> TowerModule:
+    """An ``nn.Embedding(rows, dim)`` at ``path``."""
+    return TowerModule(path, "embedding", rows, dim)
+
+
+def module_biases(modules: list[TowerModule]) -> int:
+    """Bias elements of ``modules`` (each biased module has ``out_features`` of them per instance)."""
+    return sum(m.count * m.out_features for m in modules if m.bias)
+
+
+def with_modules(t: Tower, modules: list[TowerModule], *, other_biases: int = 0) -> Tower:
+    """``t`` with its leaf modules and its ``bias``-named parameters: the modules' biases plus
+    ``other_biases`` (LayerNorm biases, ``in_proj_bias`` and the like)."""
+    return replace(t, modules=tuple(modules), bias_params=module_biases(modules) + other_biases)
+
+
+def at(t: Tower, root: str) -> Tower:
+    """``t`` kept at module path ``root`` of its checkpoint class (``model.vision_tower``)."""
+    return replace(t, root=root)
+
+
+def vit_modules(
+    layers: str,
+    dim: int,
+    intermediate: int,
+    count: int,
+    *,
+    attn: str = "self_attn",
+    names: tuple[str, str, str, str] = ("q_proj", "k_proj", "v_proj", "out_proj"),
+    mlp: str = "mlp",
+    mlp_names: tuple[str, ...] = ("fc1", "fc2"),
+    bias: bool = True,
+    mlp_bias: bool | None = None,
+) -> list[TowerModule]:
+    """The Linear modules of ``count`` ViT layers at ``layers.{i}``: q/k/v/out (``names``: four, or
+    two for a fused ``qkv`` and the output) and the MLP (``fc1``/``fc2`` or gate/up/down)."""
+    base = f"{layers}.{{i}}"
+    out = []
+    if len(names) == 4:
+        out += [lin(f"{base}.{attn}.{n}", dim, dim, bias=bias, count=count) for n in names[:3]]
+    else:
+        out.append(lin(f"{base}.{attn}.{names[0]}", dim, 3 * dim, bias=bias, count=count))
+    out.append(lin(f"{base}.{attn}.{names[-1]}", dim, dim, bias=bias, count=count))
+    mb = bias if mlp_bias is None else mlp_bias
+    *ups, down = mlp_names
+    out += [lin(f"{base}.{mlp}.{n}", dim, intermediate, bias=mb, count=count) for n in ups]
+    out.append(lin(f"{base}.{mlp}.{down}", intermediate, dim, bias=mb, count=count))
+    return out

@@ -8,7 +8,18 @@ before the encoder. Reference: transformers ``models/clip/modeling_clip.py``
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, norm, tower, vit_attention, vit_mlp
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    embedding_module,
+    encoder_stack,
+    norm,
+    tower,
+    vit_attention,
+    vit_mlp,
+    vit_modules,
+    with_modules,
+)
 
 
 def clip_vision(
@@ -30,7 +41,8 @@ def clip_vision(
         post_layernorm     2 H
 
     LLaVA reads an inner layer (``vision_feature_layer``) but the checkpoint class still builds
-    every layer and the post-norm, so all are counted.
+    every layer and the post-norm, so all are counted. Modules as ``CLIPVisionTransformer`` names
+    them (``embeddings.patch_embedding``, ``encoder.layers.{i}.self_attn.q_proj``, ``mlp.fc1``).
     """
     h = hidden_size
     positions = (image_size // patch_size) ** 2 + 1
@@ -42,4 +54,12 @@ def clip_vision(
         *encoder_stack(num_layers, attention=vit_attention(h), mlp=vit_mlp(h, intermediate_size), norms=2 * norm(h)),
         ("norms", norm(h)),
     ]
-    return tower("vision", "clip", parts, hidden_size=h, num_layers=num_layers)
+    modules = [
+        conv_module("embeddings.patch_embedding", num_channels, h, patch_size * patch_size, bias=False),
+        embedding_module("embeddings.position_embedding", positions, h),
+        *vit_modules("encoder.layers", h, intermediate_size, num_layers),
+    ]
+    layer_norm_biases = 2 * h * num_layers + 2 * h  # per layer two, pre_layrnorm and post_layernorm
+    return with_modules(
+        tower("vision", "clip", parts, hidden_size=h, num_layers=num_layers), modules, other_biases=layer_norm_biases
+    )

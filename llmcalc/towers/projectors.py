@@ -7,7 +7,7 @@ Face transformers 5.24; the file named in each docstring is under ``src/transfor
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import linear, norm, tower
+from llmcalc.towers.base import lin, linear, norm, tower, with_modules
 
 
 def _projector(kind: str, parts: list[tuple[str, int]], out: int) -> Tower:
@@ -19,8 +19,11 @@ def mlp2_projector(vision_dim: int, text_dim: int, *, bias: bool = True, kind: s
     ``llava/modeling_llava.py`` ``LlavaMultiModalProjector``): ``Linear(V, T)``, GELU,
     ``Linear(T, T)``, with biases when ``multimodal_projector_bias`` (default true). ``V`` is the
     vision width times the number of feature layers read."""
-    return _projector(
+    t = _projector(
         kind, [("mlp", linear(vision_dim, text_dim, bias=bias) + linear(text_dim, text_dim, bias=bias))], text_dim
+    )
+    return with_modules(
+        t, [lin("linear_1", vision_dim, text_dim, bias=bias), lin("linear_2", text_dim, text_dim, bias=bias)]
     )
 
 
@@ -38,7 +41,7 @@ def mistral3_projector(vision_dim: int, text_dim: int, *, merge: int, feature_la
     a patch merger ``Linear(V m^2, V)`` without bias, then ``Linear(V F, T)`` and ``Linear(T, T)``
     with biases when ``multimodal_projector_bias`` (default false)."""
     v = vision_dim
-    return _projector(
+    t = _projector(
         "mistral3",
         [
             ("norm", norm(v, bias=False)),
@@ -47,6 +50,11 @@ def mistral3_projector(vision_dim: int, text_dim: int, *, merge: int, feature_la
         ],
         text_dim,
     )
+    return with_modules(t, [
+        lin("patch_merger.merging_layer", v * merge * merge, v, bias=False),
+        lin("linear_1", v * feature_layers, text_dim, bias=bias),
+        lin("linear_2", text_dim, text_dim, bias=bias),
+    ])
 
 
 def internvl_projector(vision_dim: int, text_dim: int, *, downsample_ratio: float) -> Tower:
@@ -65,4 +73,6 @@ def linear_projector(in_dim: int, out_dim: int, *, bias: bool, kind: str) -> Tow
     ``llama4/modeling_llama4.py``), Qwen2-Audio (``Linear(D_audio, T)`` with bias,
     ``qwen2_audio/modeling_qwen2_audio.py``), Idefics3 / SmolVLM (``connector.modality_projection``,
     ``Linear(V s^2, T)`` without bias after a pixel shuffle by ``scale_factor`` s)."""
-    return _projector(kind, [("projection", linear(in_dim, out_dim, bias=bias))], out_dim)
+    t = _projector(kind, [("projection", linear(in_dim, out_dim, bias=bias))], out_dim)
+    # The module itself (Mllama's ``multi_modal_projector``) or its one child; the importer's root says which.
+    return with_modules(t, [lin("", in_dim, out_dim, bias=bias)])

@@ -10,7 +10,20 @@ and ``models/idefics3/modeling_idefics3.py`` / ``models/smolvlm/modeling_smolvlm
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, linear, norm, tower, vit_attention, vit_mlp
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    embedding_module,
+    encoder_stack,
+    lin,
+    linear,
+    norm,
+    tower,
+    vit_attention,
+    vit_mlp,
+    vit_modules,
+    with_modules,
+)
 
 
 def siglip_vision(
@@ -33,7 +46,9 @@ def siglip_vision(
         head (optional)   probe H, in_proj 3H^2 + 3H, out_proj H^2 + H, LN 2H, MLP 2 H I + I + H
 
     ``use_head`` is ``vision_use_head`` (SigLIP's attention-pooling head; Gemma 3 has none).
-    Excludes nothing: every parameter of ``SiglipVisionTransformer`` is here.
+    Excludes nothing: every parameter of ``SiglipVisionTransformer`` is here. Its modules are named
+    as there (``embeddings.patch_embedding``, ``encoder.layers.{i}.self_attn.q_proj``, ...; the
+    head's ``nn.MultiheadAttention`` keeps a Linear ``out_proj`` and an ``in_proj_bias``).
     """
     h = hidden_size
     positions = (image_size[0] // patch_size) * (image_size[1] // patch_size)
@@ -46,4 +61,16 @@ def siglip_vision(
     if use_head:
         head = h + linear(h, 3 * h) + linear(h, h) + norm(h) + vit_mlp(h, intermediate_size)
         parts.append(("pooling_head", head))
-    return tower("vision", kind, parts, hidden_size=h, num_layers=num_layers)
+    modules = [
+        conv_module("embeddings.patch_embedding", num_channels, h, patch_size * patch_size, bias=True),
+        embedding_module("embeddings.position_embedding", positions, h),
+        *vit_modules("encoder.layers", h, intermediate_size, num_layers),
+    ]
+    layer_norm_biases = 2 * h * num_layers + h
+    if use_head:
+        modules += [lin("head.attention.out_proj", h, h), lin("head.mlp.fc1", h, intermediate_size),
+                    lin("head.mlp.fc2", intermediate_size, h)]
+        layer_norm_biases += h + 3 * h  # head.layernorm and the attention's in_proj_bias
+    return with_modules(
+        tower("vision", kind, parts, hidden_size=h, num_layers=num_layers), modules, other_biases=layer_norm_biases
+    )

@@ -214,7 +214,8 @@ def _bias_all(spec: ModelSpec) -> int:
 
     names, _ = family_of(spec.model_type)
     inventory = module_inventory(spec)
-    total = sum(m.count * m.out_features for m in inventory if m.bias and m.kind != "param" and m.role != "mixer")
+    total = sum(m.count * m.out_features for m in inventory
+                if m.bias and m.kind != "param" and m.role not in ("mixer", "tower"))
     if names.router_bias_named_bias:
         total += sum(m.count * m.out_features for m in inventory if m.bias and m.role == "router" and m.kind == "param")
     for stack in spec.stacks:
@@ -222,6 +223,7 @@ def _bias_all(spec: ModelSpec) -> int:
             if g.mixer is not None:
                 total += g.count * sum(w.n_elements for w in g.mixer.weights(spec.hidden_size)
                                        if w.name.endswith(".bias") and w.module)  # a module's bias
+    total += sum(t.bias_params for t in spec.towers if t.root)
     counts = count_params(spec)
     if spec.norm.kind == "layernorm" and spec.norm.bias:
         total += counts.component("norms") // 2
@@ -255,7 +257,9 @@ def trainable_params(
 
     See the module docstring for the formulas and PEFT's matching rules. Exact for the module
     names of :mod:`llmcalc.train.names`; a ``model_type`` without a table is matched against
-    Llama's names (a note says so). Towers of a multimodal model are frozen and never targeted.
+    Llama's names (a note says so). A multimodal model's towers are matched as PEFT matches them
+    (by name, and by ``all-linear``); llmcalc's own sets (``attention``, ``mlp``, ...) mean the
+    language model's modules. A tower whose modules are not known is frozen (a note says so).
     """
     if method not in METHODS:
         raise UsageError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
@@ -267,10 +271,12 @@ def trainable_params(
         return TrainableParams("full", 0, 0, base, base, base, 0, 0, 0, 0, 0, 0, (), tuple(notes))
     if rank < 1:
         raise UsageError(f"--rank must be at least 1, got {rank}")
-    from llmcalc.train.modules import known_names
+    from llmcalc.train.modules import known_names, towers_without_modules
 
-    if spec.towers:
-        notes.append("the vision/audio towers and projector are counted as frozen weights (never targeted)")
+    unknown = towers_without_modules(spec)
+    if unknown:
+        notes.append(f"module names of the {', '.join(unknown)} tower(s) are not known: counted as frozen "
+                     "weights, never targeted")
 
     if not known_names(spec):
         notes.append(f"module names for model_type '{spec.model_type}' assumed to be Llama's")

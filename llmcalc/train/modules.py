@@ -9,21 +9,24 @@ spec, the same formulas as :mod:`llmcalc.params`, so the inventory cannot disagr
 Each entry stands for ``count`` consecutive layers (``first_layer`` up to ``first_layer + count -
 1``), indexed group by group as :mod:`llmcalc.tensors` does. A non-attention mixer contributes its
 ``linear`` weights (:class:`llmcalc.mixers.base.Weight` with a ``module`` name) at
-``{layers}.{i}.{mixer}.{module}``. A multimodal model's towers are not listed: their module names
-are not in the spec, so their weights count as frozen.
+``{layers}.{i}.{mixer}.{module}``. A multimodal model's language model sits at
+``model.language_model`` (transformers 5's ``*ForConditionalGeneration``), and its towers add
+their own leaf modules (:attr:`llmcalc.spec.Tower.modules`, role ``tower``) at the tower's root; a
+tower whose root is not known is left out (its weights count as frozen, and
+:func:`towers_without_modules` names it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, MoE
 from llmcalc.train.names import ModuleNames, family_of
 
-ModuleKind = Literal["linear", "conv1d", "embedding", "param"]
+ModuleKind = Literal["linear", "conv1d", "conv", "embedding", "param"]
 ModuleRole = Literal["attention", "mixer", "mlp", "shared_experts", "experts", "router", "embedding", "lm_head",
-                     "other"]
+                     "tower", "other"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +184,8 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
     ``model_type`` (Llama's names when the type is not listed; :func:`known_names` says which).
     """
     names, _ = family_of(spec.model_type)
+    if spec.towers and names.layers.startswith("model."):  # the language model inside the multimodal class
+        names = replace(names, embed=_text_root(names.embed), layers=_text_root(names.layers))
     h = spec.hidden_size
     d_embed = spec.embedding_dim or h
     b = _Builder(names, h)
@@ -206,7 +211,26 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
         b.add(names.pooler, "linear", "other", h, h, bias=True)
     if spec.lm_head != "none" and names.lm_head:
         b.add(names.lm_head, "linear", "lm_head", d_embed, spec.vocab_size, bias=spec.lm_head_bias)
+    for tower in spec.towers:
+        if not tower.root:
+            continue
+        for m in tower.modules:
+            b.add(_join(tower.root, m.path), m.kind, "tower", m.in_features, m.out_features, bias=m.bias,
+                  count=m.count)
     return tuple(b.out)
+
+
+def _text_root(path: str) -> str:
+    """``model.layers`` -> ``model.language_model.layers``."""
+    return "model.language_model." + path.removeprefix("model.")
+
+
+def towers_without_modules(spec: ModelSpec) -> tuple[str, ...]:
+    """Kinds of the spec's towers whose modules llmcalc does not know (not in :func:`module_inventory`).
+
+    A tower with a root is known, even with no modules (Gemma 3's projector is a bare Parameter).
+    """
+    return tuple(t.kind for t in spec.towers if not t.root)
 
 
 def known_names(spec: ModelSpec) -> bool:
@@ -214,4 +238,4 @@ def known_names(spec: ModelSpec) -> bool:
     return family_of(spec.model_type)[1]
 
 
-__all__ = ["Module", "known_names", "module_inventory"]
+__all__ = ["Module", "known_names", "module_inventory", "towers_without_modules"]

@@ -132,7 +132,9 @@ MODEL_TYPE_FAMILY: dict[str, str] = {
         ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
          "cohere", "cohere2", "granite", "granitemoe", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
          "deepseek_v2", "deepseek_v3", "kimi_k2", "smollm3", "exaone4", "ministral", "ministral3",
-         "mistral3"),
+         # multimodal checkpoints: their language models use Llama's names (below model.language_model)
+         "mistral3", "llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "mllama",
+         "glm4v", "glm4v_moe", "idefics3", "smolvlm", "internvl"),
         "llama"),
 }
 

@@ -28,6 +28,7 @@ from llmcalc.importers.hf.multimodal_common import (
 )
 from llmcalc.spec import ImageTokens, ModelSpec, Tower
 from llmcalc.towers import clip, internvit, pixtral, projectors, qwen_vl, siglip
+from llmcalc.towers.base import at
 
 # --- families ---------------------------------------------------------------------------------
 
@@ -54,7 +55,8 @@ def gemma3(f: Fields, name: str, mt: str) -> ModelSpec:
     projector = projectors.gemma3_projector(vh, spec.hidden_size)
     v.check()
     tie = outer_tie(f, t, default=True, text_forwards=False)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    return assemble(f, spec, [at(vision, "model.vision_tower"), at(projector, "model.multi_modal_projector")],
+                    model_type=mt, tie=tie)
 
 
 #: CLIP tower defaults: LlavaConfig's for an absent vision_config, CLIPVisionConfig's for gaps in one.
@@ -135,7 +137,8 @@ def llava(f: Fields, name: str, mt: str) -> ModelSpec:
         projector = replace(projector, components=(*projector.components, ("image_newline", spec.hidden_size)))
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=mt == "llava")
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    towers = [at(vision, "model.vision_tower"), at(projector, "model.multi_modal_projector")]
+    return assemble(f, spec, towers, model_type=mt, tie=tie)
 
 
 def qwen2_vl(f: Fields, name: str, mt: str) -> ModelSpec:
