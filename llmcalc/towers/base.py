@@ -109,7 +109,7 @@ def vit_modules(
     count: int,
     *,
     attn: str = "self_attn",
-    names: tuple[str, str, str, str] = ("q_proj", "k_proj", "v_proj", "out_proj"),
+    names: tuple[str, str, str, str] | tuple[str, str] = ("q_proj", "k_proj", "v_proj", "out_proj"),
     mlp: str = "mlp",
     mlp_names: tuple[str, ...] = ("fc1", "fc2"),
     bias: bool = True,

@@ -4,13 +4,26 @@ A native-resolution ViT (Conv3d patches, RMSNorm, SwiGLU, learned positions inte
 image) whose features are merged by a strided convolution and a gated MLP (GLM-4.1V-Thinking
 report, arXiv 2507.01006, section 2). Reference: transformers ``models/glm4v/modeling_glm4v.py``
 (``Glm4vVisionModel``, ``Glm4vVisionPatchMerger``); GLM-4.5V (``glm4v_moe``) uses the same tower.
-``downsample`` and ``merger`` are the projector, as in ``shared/reference/configs-2-params.json``.
+``downsample`` and ``merger`` are the projector, as in ``shared/reference/configs-2-params.json``;
+both towers' modules are named below ``visual`` (``blocks.{i}.attn.qkv``, ``merger.proj``), their root.
 """
 
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, linear, norm, tower, vit_mlp
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    embedding_module,
+    encoder_stack,
+    lin,
+    linear,
+    norm,
+    tower,
+    vit_mlp,
+    vit_modules,
+    with_modules,
+)
 
 
 def glm4v_vision(
@@ -64,4 +77,19 @@ def glm4v_vision(
         ],
         hidden_size=o,
     )
-    return vision, projector
+    modules = [
+        embedding_module("embeddings.position_embedding", (image_size // patch_size) ** 2, h),
+        conv_module("patch_embed.proj", in_channels, h, temporal_patch_size * patch_size * patch_size, bias=True),
+        lin("blocks.{i}.attn.qkv", h, 3 * h, bias=attention_bias, count=depth),
+        *vit_modules("blocks", h, o, depth, attn="attn", names=("qkv", "proj"), bias=False,
+                     mlp_names=("gate_proj", "up_proj", "down_proj"))[1:],  # proj and the MLP, no biases
+    ]
+    merger_modules = [
+        conv_module("downsample", h, o, spatial_merge_size * spatial_merge_size, bias=True),
+        lin("merger.proj", o, o, bias=False),
+        lin("merger.gate_proj", o, intermediate_size, bias=False),
+        lin("merger.up_proj", o, intermediate_size, bias=False),
+        lin("merger.down_proj", intermediate_size, o, bias=False),
+    ]
+    # RMSNorms in the tower (no biases); the merger's post_projection_norm is a LayerNorm(O)
+    return with_modules(vision, modules), with_modules(projector, merger_modules, other_biases=o)

@@ -13,19 +13,44 @@ Reference: transformers ``models/qwen2_vl/modeling_qwen2_vl.py``
 (``Qwen2_5_VisionTransformerPretrainedModel``, ``Qwen2_5_VLPatchMerger``),
 ``models/qwen3_vl/modeling_qwen3_vl.py`` (``Qwen3VLVisionModel``, ``Qwen3VLVisionPatchMerger``).
 The merger and DeepStack mergers live inside the ``visual`` module but are the projector here, as in
-``shared/reference/configs-2-params.json``.
+``shared/reference/configs-2-params.json``; both towers' modules are named below ``visual``
+(``blocks.{i}.attn.qkv``, ``merger.mlp.0``), so both are rooted there.
 """
 
 from __future__ import annotations
 
-from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, linear, norm, tower, vit_mlp
+from llmcalc.spec import Tower, TowerModule
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    embedding_module,
+    encoder_stack,
+    lin,
+    linear,
+    norm,
+    tower,
+    vit_mlp,
+    vit_modules,
+    with_modules,
+)
 
 
 def _merger(dim: int, merge: int, out: int, *, norm_dim: int, norm_bias: bool) -> int:
     """``norm``, then ``Linear(D m^2, D m^2)`` and ``Linear(D m^2, out)``, both with bias."""
     wide = dim * merge * merge
     return norm(norm_dim, bias=norm_bias) + linear(wide, wide) + linear(wide, out)
+
+
+def _merger_modules(path: str, dim: int, merge: int, out: int, *, names: tuple[str, str],
+                    count: int = 1) -> list[TowerModule]:
+    """The merger's two Linears (``names`` below ``path``), ``count`` times (``{i}`` in ``path``)."""
+    wide = dim * merge * merge
+    return [lin(f"{path}.{names[0]}", wide, wide, count=count), lin(f"{path}.{names[1]}", wide, out, count=count)]
+
+
+def _patch_embed(in_channels: int, dim: int, temporal: int, patch: int, *, bias: bool) -> TowerModule:
+    """``patch_embed.proj``, the Conv3d over ``temporal x patch x patch`` pixels."""
+    return conv_module("patch_embed.proj", in_channels, dim, temporal * patch * patch, bias=bias)
 
 
 def qwen2_vl_vision(
@@ -58,7 +83,14 @@ def qwen2_vl_vision(
         num_layers=depth,
     )
     merger = _merger(e, spatial_merge_size, out_hidden_size, norm_dim=e, norm_bias=True)
-    return vision, tower("projector", "qwen2_vl_merger", [("merger", merger)], hidden_size=out_hidden_size)
+    projector = tower("projector", "qwen2_vl_merger", [("merger", merger)], hidden_size=out_hidden_size)
+    modules = [
+        _patch_embed(in_channels, e, temporal_patch_size, patch_size, bias=False),
+        *vit_modules("blocks", e, inter, depth, attn="attn", names=("qkv", "proj")),
+    ]
+    vision = with_modules(vision, modules, other_biases=2 * e * depth)  # norm1, norm2 (LayerNorm)
+    merger_modules = _merger_modules("merger", e, spatial_merge_size, out_hidden_size, names=("mlp.0", "mlp.2"))
+    return vision, with_modules(projector, merger_modules, other_biases=e)  # merger.ln_q (LayerNorm)
 
 
 def qwen2_5_vl_vision(
@@ -97,7 +129,14 @@ def qwen2_5_vl_vision(
         num_layers=depth,
     )
     merger = _merger(h, spatial_merge_size, out_hidden_size, norm_dim=h, norm_bias=False)
-    return vision, tower("projector", "qwen2_5_vl_merger", [("merger", merger)], hidden_size=out_hidden_size)
+    projector = tower("projector", "qwen2_5_vl_merger", [("merger", merger)], hidden_size=out_hidden_size)
+    modules = [
+        _patch_embed(in_channels, h, temporal_patch_size, patch_size, bias=False),
+        *vit_modules("blocks", h, intermediate_size, depth, attn="attn", names=("qkv", "proj"),
+                     mlp_names=("gate_proj", "up_proj", "down_proj")),
+    ]
+    merger_modules = _merger_modules("merger", h, spatial_merge_size, out_hidden_size, names=("mlp.0", "mlp.2"))
+    return with_modules(vision, modules), with_modules(projector, merger_modules)  # RMSNorms: no biases
 
 
 def qwen3_vl_vision(
@@ -144,4 +183,17 @@ def qwen3_vl_vision(
         [("merger", merger), ("deepstack_mergers", deepstack)],
         hidden_size=out_hidden_size,
     )
+    modules = [
+        _patch_embed(in_channels, h, temporal_patch_size, patch_size, bias=True),
+        embedding_module("pos_embed", num_position_embeddings, h),
+        *vit_modules("blocks", h, intermediate_size, depth, attn="attn", names=("qkv", "proj"),
+                     mlp_names=("linear_fc1", "linear_fc2")),
+    ]
+    vision = with_modules(vision, modules, other_biases=2 * h * depth)  # norm1, norm2 (LayerNorm)
+    merger_modules = _merger_modules("merger", h, m, out_hidden_size, names=("linear_fc1", "linear_fc2"))
+    if deepstack_layers:
+        merger_modules += _merger_modules("deepstack_merger_list.{i}", h, m, out_hidden_size,
+                                          names=("linear_fc1", "linear_fc2"), count=deepstack_layers)
+    # merger.norm is LayerNorm(H), each DeepStack merger's LayerNorm(H m^2)
+    projector = with_modules(projector, merger_modules, other_biases=h + deepstack_layers * h * m * m)
     return vision, projector

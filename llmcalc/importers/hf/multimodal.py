@@ -180,7 +180,8 @@ def qwen2_vl(f: Fields, name: str, mt: str) -> ModelSpec:
     vision = with_image_tokens(vision, qwen_tokens(patch, merge, 56 * 56, 28 * 28 * 1280))
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=True)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    # the merger is a child of the vision model (model.visual.merger): both rooted at model.visual
+    return assemble(f, spec, [at(vision, "model.visual"), at(projector, "model.visual")], model_type=mt, tie=tie)
 
 
 def qwen3_vl(f: Fields, name: str, mt: str) -> ModelSpec:
@@ -210,7 +211,8 @@ def qwen3_vl(f: Fields, name: str, mt: str) -> ModelSpec:
     vision = with_image_tokens(vision, qwen_tokens(patch, merge, 65_536, 16_777_216))
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=False)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    # the mergers are children of the vision model (model.visual.merger, .deepstack_merger_list)
+    return assemble(f, spec, [at(vision, "model.visual"), at(projector, "model.visual")], model_type=mt, tie=tie)
 
 
 def mistral3(f: Fields, name: str, mt: str) -> ModelSpec:

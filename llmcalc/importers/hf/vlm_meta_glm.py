@@ -22,6 +22,7 @@ from llmcalc.importers.hf.multimodal_common import (
 from llmcalc.spec import MLP, Attention, ImageTokens, LayerGroup, ModelSpec
 from llmcalc.towers import glm4v as glm4v_tower
 from llmcalc.towers import llama4_vision, mllama_vision, projectors
+from llmcalc.towers.base import at
 
 
 def llama4(f: Fields, name: str, mt: str) -> ModelSpec:
@@ -138,7 +139,8 @@ def glm4v(f: Fields, name: str, mt: str) -> ModelSpec:
     vision = with_image_tokens(vision, qwen_tokens(patch, merge, 112 * 112 // 2, 28 * 28 * 15_000 // 2))
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=True)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    # both live in the vision model (downsample and merger are its children): rooted at model.visual
+    return assemble(f, spec, [at(vision, "model.visual"), at(projector, "model.visual")], model_type=mt, tie=tie)
 
 
 def mllama(f: Fields, name: str, mt: str) -> ModelSpec:
