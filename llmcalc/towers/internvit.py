@@ -9,7 +9,7 @@ transformers ``models/internvl/modeling_internvl.py`` (``InternVLVisionModel``,
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, linear, norm, tower, vit_mlp
+from llmcalc.towers.base import conv, conv_module, encoder_stack, lin, linear, norm, tower, vit_mlp, with_modules
 
 
 def internvit_vision(
@@ -35,6 +35,10 @@ def internvit_vision(
     per layer                  norm, q/k/v (bias = attention_bias), projection (bias), q/k RMSNorm
                                of H (use_qk_norm), norm, fc1/fc2 (bias), lambda_1/lambda_2 2 H
     layernorm                  2 H unless use_mean_pooling
+
+    Modules as ``InternVLVisionModel`` names them: ``embeddings.patch_embeddings.projection`` (the
+    Conv2d), ``encoder.layer.{i}.attention.{q,k,v}_proj`` / ``projection_layer`` and
+    ``encoder.layer.{i}.mlp.fc1`` / ``fc2``; the class token and position table are bare Parameters.
     """
     h = hidden_size
     norm_params = norm(h, bias=not rms_norm)
@@ -49,4 +53,18 @@ def internvit_vision(
         ),
         ("norms", 0 if mean_pooling else norm(h)),
     ]
-    return tower("vision", "internvit", parts, hidden_size=h, num_layers=num_layers)
+    base = "encoder.layer.{i}"
+    kernel = patch_size[0] * patch_size[1]
+    modules = [
+        conv_module("embeddings.patch_embeddings.projection", num_channels, h, kernel, bias=True),
+        *(lin(f"{base}.attention.{n}", h, h, bias=attention_bias, count=num_layers)
+          for n in ("q_proj", "k_proj", "v_proj")),
+        lin(f"{base}.attention.projection_layer", h, h, count=num_layers),
+        lin(f"{base}.mlp.fc1", h, intermediate_size, count=num_layers),
+        lin(f"{base}.mlp.fc2", intermediate_size, h, count=num_layers),
+    ]
+    # LayerNorm biases (layernorm_before/after; the final layernorm without mean pooling); RMSNorms have none
+    norm_biases = (0 if rms_norm else 2 * h * num_layers) + (0 if mean_pooling else h)
+    return with_modules(
+        tower("vision", "internvit", parts, hidden_size=h, num_layers=num_layers), modules, other_biases=norm_biases
+    )

@@ -62,9 +62,11 @@ def internvl_projector(vision_dim: int, text_dim: int, *, downsample_ratio: floa
     by ``r = downsample_ratio`` (no parameters), LayerNorm(V / r^2), ``Linear(V / r^2, T)``, GELU,
     ``Linear(T, T)``, all with biases (``int(1 / r)^2`` channels per merged token)."""
     wide = vision_dim * int(1 / downsample_ratio) ** 2
-    return _projector(
+    t = _projector(
         "internvl", [("norm", norm(wide)), ("mlp", linear(wide, text_dim) + linear(text_dim, text_dim))], text_dim
     )
+    # modules linear_1 / linear_2; the LayerNorm (layer_norm) adds its bias
+    return with_modules(t, [lin("linear_1", wide, text_dim), lin("linear_2", text_dim, text_dim)], other_biases=wide)
 
 
 def linear_projector(in_dim: int, out_dim: int, *, bias: bool, kind: str) -> Tower:

@@ -276,7 +276,8 @@ def internvl(f: Fields, name: str, mt: str) -> ModelSpec:
     projector = projectors.internvl_projector(vision.hidden_size, spec.hidden_size, downsample_ratio=ratio)
     v.check()
     tie = outer_tie(f, t, default=True, text_forwards=False)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    towers = [at(vision, "model.vision_tower"), at(projector, "model.multi_modal_projector")]
+    return assemble(f, spec, towers, model_type=mt, tie=tie)
 
 
 def idefics3(f: Fields, name: str, mt: str) -> ModelSpec:
@@ -306,7 +307,10 @@ def idefics3(f: Fields, name: str, mt: str) -> ModelSpec:
     projector = projectors.linear_projector(vh * scale * scale, spec.hidden_size, bias=False, kind=f"{mt}_connector")
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=False)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    # the connector's one Linear is model.connector.modality_projection.proj; the text model is
+    # model.text_model (llmcalc.train.names, family idefics3)
+    towers = [at(vision, "model.vision_model"), at(projector, "model.connector.modality_projection.proj")]
+    return assemble(f, spec, towers, model_type=mt, tie=tie)
 
 
 def phi4_multimodal(f: Fields, name: str, mt: str) -> ModelSpec:
