@@ -10,7 +10,17 @@ projector.
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import encoder_stack, linear, norm, tower, vit_attention, vit_mlp
+from llmcalc.towers.base import (
+    encoder_stack,
+    lin,
+    linear,
+    norm,
+    tower,
+    vit_attention,
+    vit_mlp,
+    vit_modules,
+    with_modules,
+)
 
 
 def llama4_vision(
@@ -32,6 +42,10 @@ def llama4_vision(
     layernorm_pre/post    2 x 2 H
     per layer             LN, q/k/v/o with bias 4(H^2 + H), LN, fc1/fc2 (bias)
     vision_adapter        fc1 Linear(I, D_in), fc2 Linear(D_out, D_out), no bias
+
+    Modules as ``Llama4VisionModel`` names them: ``patch_embedding.linear``,
+    ``model.layers.{i}.self_attn.{q,k,v,o}_proj``, ``model.layers.{i}.mlp.fc1``/``fc2`` and
+    ``vision_adapter.mlp.fc1``/``fc2`` (the class token and position table are bare Parameters).
     """
     h = hidden_size
     positions = (image_size // patch_size) ** 2 + 1
@@ -47,4 +61,12 @@ def llama4_vision(
             + linear(projector_output_dim, projector_output_dim, bias=False),
         ),
     ]
-    return tower("vision", "llama4_vision", parts, hidden_size=h, num_layers=num_layers)
+    modules = [
+        lin("patch_embedding.linear", num_channels * patch_size * patch_size, h, bias=False),
+        *vit_modules("model.layers", h, intermediate_size, num_layers, names=("q_proj", "k_proj", "v_proj", "o_proj")),
+        lin("vision_adapter.mlp.fc1", intermediate_size, projector_input_dim, bias=False),
+        lin("vision_adapter.mlp.fc2", projector_output_dim, projector_output_dim, bias=False),
+    ]
+    layer_norm_biases = 2 * h * num_layers + 2 * h  # two per layer, layernorm_pre/post
+    t = tower("vision", "llama4_vision", parts, hidden_size=h, num_layers=num_layers)
+    return with_modules(t, modules, other_biases=layer_norm_biases)

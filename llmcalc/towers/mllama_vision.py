@@ -11,7 +11,18 @@ text model (``MllamaCrossAttentionDecoderLayer``) and are language-model paramet
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, norm, tower, vit_attention, vit_mlp
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    embedding_module,
+    encoder_stack,
+    norm,
+    tower,
+    vit_attention,
+    vit_mlp,
+    vit_modules,
+    with_modules,
+)
 
 
 def mllama_vision(
@@ -36,6 +47,12 @@ def mllama_vision(
         layernorm_pre/post       2 x 2 H
         local layers (L)         LN, q/k/v/o (no bias) 4 H^2, LN, fc1/fc2 (bias)
         global layers (G)        the same plus two scalar gates each
+
+    Modules as ``MllamaVisionModel`` names them: ``patch_embedding``, the ``nn.Embedding`` tables
+    ``gated_positional_embedding.tile_embedding`` (``A + 1`` rows of ``T N H``) and
+    ``{pre,post}_tile_positional_embedding.embedding`` (``A + 1`` rows of ``T H``; the class token,
+    the plain position table and the gates are bare Parameters), ``transformer.layers.{i}`` and
+    ``global_transformer.layers.{i}`` with ``self_attn.{q,k,v,o}_proj`` and ``mlp.fc1``/``fc2``.
     """
     h = hidden_size
     n = (image_size // patch_size) ** 2 + 1
@@ -51,4 +68,15 @@ def mllama_vision(
         *encoder_stack(num_layers, attention=layer_attn, mlp=layer_mlp, norms=2 * norm(h)),
         *encoder_stack(num_global_layers, attention=layer_attn, mlp=layer_mlp, norms=2 * norm(h), extra=2),
     ]
-    return tower("vision", "mllama", parts, hidden_size=h, num_layers=num_layers + num_global_layers)
+    modules = [
+        conv_module("patch_embedding", num_channels, h, patch_size * patch_size, bias=False),
+        embedding_module("gated_positional_embedding.tile_embedding", rows, max_num_tiles * n * h),
+        embedding_module("pre_tile_positional_embedding.embedding", rows, max_num_tiles * h),
+        embedding_module("post_tile_positional_embedding.embedding", rows, max_num_tiles * h),
+    ]
+    qkvo = ("q_proj", "k_proj", "v_proj", "o_proj")
+    for stack, count in (("transformer.layers", num_layers), ("global_transformer.layers", num_global_layers)):
+        modules += vit_modules(stack, h, intermediate_size, count, names=qkvo, bias=False, mlp_bias=True)
+    layer_norm_biases = 2 * h * (num_layers + num_global_layers) + 2 * h  # two per layer, layernorm_pre/post
+    t = tower("vision", "mllama", parts, hidden_size=h, num_layers=num_layers + num_global_layers)
+    return with_modules(t, modules, other_biases=layer_norm_biases)

@@ -8,7 +8,17 @@ arXiv 2410.07073, section 2.1). Reference: transformers ``models/pixtral/modelin
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, norm, tower, vit_attention, vit_mlp
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    encoder_stack,
+    norm,
+    tower,
+    vit_attention,
+    vit_mlp,
+    vit_modules,
+    with_modules,
+)
 
 
 def pixtral_vision(
@@ -20,7 +30,9 @@ def pixtral_vision(
         ln_pre      RMSNorm H
         per layer   RMSNorm, q/k/v/o 4 H^2, RMSNorm, gate/up/down 3 H I (no biases)
 
-    Rotary positions and the image break/end tokens have no parameters in the tower.
+    Rotary positions and the image break/end tokens have no parameters in the tower. Modules as
+    ``PixtralVisionModel`` names them (``patch_conv``, ``transformer.layers.{i}.attention.q_proj``,
+    ``feed_forward.gate_proj``); no parameter is named ``bias`` (RMSNorms, bias-free layers).
     """
     h = hidden_size
     parts = [
@@ -33,4 +45,10 @@ def pixtral_vision(
             norms=2 * norm(h, bias=False),
         ),
     ]
-    return tower("vision", "pixtral", parts, hidden_size=h, num_layers=num_layers)
+    modules = [
+        conv_module("patch_conv", num_channels, h, patch_size * patch_size, bias=False),
+        *vit_modules("transformer.layers", h, intermediate_size, num_layers, attn="attention",
+                     names=("q_proj", "k_proj", "v_proj", "o_proj"), mlp="feed_forward",
+                     mlp_names=("gate_proj", "up_proj", "down_proj"), bias=False),
+    ]
+    return with_modules(tower("vision", "pixtral", parts, hidden_size=h, num_layers=num_layers), modules)

@@ -246,7 +246,8 @@ def mistral3(f: Fields, name: str, mt: str) -> ModelSpec:
     )
     v.check()
     tie = outer_tie(f, t, default=True, text_forwards=False)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=tie)
+    towers = [at(vision, "model.vision_tower"), at(projector, "model.multi_modal_projector")]
+    return assemble(f, spec, towers, model_type=mt, tie=tie)
 
 
 def internvl(f: Fields, name: str, mt: str) -> ModelSpec:

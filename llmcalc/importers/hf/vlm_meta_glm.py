@@ -62,7 +62,10 @@ def llama4(f: Fields, name: str, mt: str) -> ModelSpec:
         v.integer("vision_output_dim", default=7680), spec.hidden_size, bias=False, kind="llama4"
     )
     v.check()
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=spec.lm_head == "tied")
+    # Llama4ForConditionalGeneration keeps vision_model, multi_modal_projector (its one Linear is
+    # linear_1) and language_model (a Llama4ForCausalLM) at the top level
+    towers = [at(vision, "vision_model"), at(projector, "multi_modal_projector.linear_1")]
+    return assemble(f, spec, towers, model_type=mt, tie=spec.lm_head == "tied")
 
 
 def glm4v_text(f: Fields, name: str, mt: str) -> ModelSpec:
@@ -216,4 +219,6 @@ def mllama(f: Fields, name: str, mt: str) -> ModelSpec:
     # Never tied, whatever tie_word_embeddings says: the embedding has vocab_size + 8 rows and the head
     # vocab_size, so transformers cannot tie them (measured).
     f.boolean("tie_word_embeddings", default=False)
-    return assemble(f, spec, [vision, projector], model_type=mt, tie=False)
+    # the projector is itself a Linear (model.multi_modal_projector)
+    towers = [at(vision, "model.vision_model"), at(projector, "model.multi_modal_projector")]
+    return assemble(f, spec, towers, model_type=mt, tie=False)
