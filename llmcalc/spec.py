@@ -474,7 +474,7 @@ class Tower:
     num_layers: int = 0
     image_tokens: ImageTokens | None = None
     #: Where the checkpoint class keeps the tower (``model.vision_tower``), its leaf modules below
-    #: that root, and its parameters whose names end in ``bias`` (norms' and convolutions' too):
+    #: that root, and its parameters whose names end in ``.bias`` (norms' and convolutions' too):
     #: what PEFT's target matching, ``all-linear`` and ``bias="all"`` see. Empty when not known.
     root: str = ""
     modules: tuple[TowerModule, ...] = ()

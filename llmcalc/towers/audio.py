@@ -13,7 +13,18 @@ from __future__ import annotations
 
 from llmcalc.params import TOWER_POSITIONAL_TABLE
 from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, norm, tower, vit_attention, vit_mlp
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    embedding_module,
+    encoder_stack,
+    lin,
+    norm,
+    tower,
+    vit_attention,
+    vit_mlp,
+    with_modules,
+)
 
 #: The component name of a tower's learned sequence-position table; :func:`llmcalc.params.count_params`
 #: counts it in ``positional_params`` as well (Whisper's ``encoder.embed_positions``), as
@@ -37,6 +48,9 @@ def whisper_encoder(
     embed_positions  max_source_positions x D           (frozen, still a parameter)
     per layer        LN, q/v/out with bias and k without 4 D^2 + 3 D, LN, fc1/fc2 (bias)
     layer_norm       2 D
+
+    Modules as ``WhisperEncoder`` names them (``conv1``, ``conv2``, ``embed_positions``,
+    ``layers.{i}.self_attn.{q,k,v,out}_proj``, ``layers.{i}.fc1``/``fc2``).
     """
     d = d_model
     parts = [
@@ -47,4 +61,17 @@ def whisper_encoder(
         ),
         ("norms", norm(d)),
     ]
-    return tower("audio", kind, parts, hidden_size=d, num_layers=num_layers)
+    base = "layers.{i}"
+    modules = [
+        conv_module("conv1", num_mel_bins, d, 3, bias=True),
+        conv_module("conv2", d, d, 3, bias=True),
+        embedding_module("embed_positions", max_source_positions, d),
+        *(lin(f"{base}.self_attn.{n}", d, d, bias=n != "k_proj", count=num_layers)
+          for n in ("q_proj", "k_proj", "v_proj", "out_proj")),
+        lin(f"{base}.fc1", d, ffn_dim, count=num_layers),
+        lin(f"{base}.fc2", ffn_dim, d, count=num_layers),
+    ]
+    layer_norm_biases = 2 * d * num_layers + d
+    return with_modules(
+        tower("audio", kind, parts, hidden_size=d, num_layers=num_layers), modules, other_biases=layer_norm_biases
+    )

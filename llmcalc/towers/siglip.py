@@ -48,7 +48,7 @@ def siglip_vision(
     ``use_head`` is ``vision_use_head`` (SigLIP's attention-pooling head; Gemma 3 has none).
     Excludes nothing: every parameter of ``SiglipVisionTransformer`` is here. Its modules are named
     as there (``embeddings.patch_embedding``, ``encoder.layers.{i}.self_attn.q_proj``, ...; the
-    head's ``nn.MultiheadAttention`` keeps a Linear ``out_proj`` and an ``in_proj_bias``).
+    head's ``nn.MultiheadAttention`` keeps a Linear ``out_proj``).
     """
     h = hidden_size
     positions = (image_size[0] // patch_size) * (image_size[1] // patch_size)
@@ -70,7 +70,7 @@ def siglip_vision(
     if use_head:
         modules += [lin("head.attention.out_proj", h, h), lin("head.mlp.fc1", h, intermediate_size),
                     lin("head.mlp.fc2", intermediate_size, h)]
-        layer_norm_biases += h + 3 * h  # head.layernorm and the attention's in_proj_bias
+        layer_norm_biases += h  # head.layernorm (the attention's in_proj_bias does not end in .bias)
     return with_modules(
         tower("vision", kind, parts, hidden_size=h, num_layers=num_layers), modules, other_biases=layer_norm_biases
     )

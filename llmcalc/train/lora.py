@@ -280,6 +280,10 @@ def trainable_params(
 
     if not known_names(spec):
         notes.append(f"module names for model_type '{spec.model_type}' assumed to be Llama's")
+    from llmcalc.train.names import UNMODELLED_MODULES
+
+    if spec.model_type in UNMODELLED_MODULES:
+        notes.append(f"not modelled: {UNMODELLED_MODULES[spec.model_type]}; PEFT's count may differ")
     chosen = select_targets(spec, targets)
     adapters = magnitude = lora_bias = 0
     leaves: list[str] = []

@@ -132,7 +132,7 @@ class _Builder:
             self.linear(_join(prefix, n.plain_up or n.up), role, h, i, bias=mlp.bias, count=count, first=first)
         self.linear(_join(prefix, n.down), role, i, h, bias=mlp.bias, count=count, first=first)
 
-    def moe(self, base: str, moe: MoE, count: int, first: int) -> None:
+    def moe(self, base: str, moe: MoE, count: int, first: int, *, latent_bias: bool = False) -> None:
         h, n, e = self.h, self.n, moe.num_experts
         p = _join(base, n.moe)
         router = _join(p, n.router)
@@ -142,16 +142,23 @@ class _Builder:
             self.add(router + ".weight", "param", "router", h, e, bias=moe.router_bias, count=count, first=first)
         inter = moe.expert.intermediate_size
         up = (2 if moe.expert.gated else 1) * inter
+        if moe.latent_size:  # Nemotron-H's latent experts: fc1/fc2_latent_proj around them (modeling_nemotron_h.py)
+            for leaf, n_in, n_out in (("fc1", h, moe.latent_size), ("fc2", moe.latent_size, h)):
+                self.linear(_join(p, f"{leaf}_latent_proj"), "other", n_in, n_out, bias=latent_bias, count=count,
+                            first=first)
+        eh = moe.latent_size or h  # the experts' width
         if n.expert_layout == "dbrx2d":  # w1, v1, w2 each (E*I, H) as 2-D Parameters
             for leaf in ("w1", "v1", "w2"):
-                self.add(_join(p, n.experts, leaf), "param", "experts", e * inter, h, count=count, first=first)
+                self.add(_join(p, n.experts, leaf), "param", "experts", e * inter, eh, count=count, first=first)
         else:
             self.add(_join(p, n.experts, "gate_up_proj" if moe.expert.gated else "up_proj"), "param", "experts",
-                     h, up, count=count, first=first, experts=e)
-            self.add(_join(p, n.experts, "down_proj"), "param", "experts", inter, h, count=count, first=first,
+                     eh, up, count=count, first=first, experts=e)
+            self.add(_join(p, n.experts, "down_proj"), "param", "experts", inter, eh, count=count, first=first,
                      experts=e)
         if moe.shared_expert is not None:
-            self.mlp(_join(p, n.shared), moe.shared_expert, "shared_experts", count, first)
+            # the shared expert sits in the MoE block, or beside it in the layer (Granite's shared_mlp)
+            shared_at = base if n.shared_in_layer else p
+            self.mlp(_join(shared_at, n.shared), moe.shared_expert, "shared_experts", count, first)
             if moe.shared_expert_gate:
                 self.linear(_join(p, n.shared_gate), "shared_experts", h, 1, bias=False, count=count, first=first)
 
@@ -174,7 +181,8 @@ class _Builder:
         if group.mlp is not None:
             self.mlp(_join(base, mlp_prefix), group.mlp, "mlp", c, first)
         if group.moe is not None:
-            self.moe(base, group.moe, c, first)
+            latent_bias = any(x.name == "ffn_latent_in.bias" for x in group.extras)
+            self.moe(base, group.moe, c, first, latent_bias=latent_bias)
 
 
 def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
@@ -184,12 +192,13 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
     ``model_type`` (Llama's names when the type is not listed; :func:`known_names` says which).
     """
     names, _ = family_of(spec.model_type)
-    if spec.towers and names.layers.startswith("model."):  # the language model inside the multimodal class
-        names = replace(names, embed=_text_root(names.embed), layers=_text_root(names.layers))
+    if spec.towers and names.text_root:  # the language model inside the multimodal class
+        names = replace(names, embed=_text_root(names.embed, names.text_root),
+                        layers=_text_root(names.layers, names.text_root), lm_head=names.text_lm_head or names.lm_head)
     h = spec.hidden_size
     d_embed = spec.embedding_dim or h
     b = _Builder(names, h)
-    b.add(names.embed, "embedding", "embedding", spec.vocab_size, d_embed)
+    b.add(names.embed, "embedding", "embedding", spec.vocab_size + spec.embedding_extra_rows, d_embed)
     if names.pos_embed and spec.positional.table_rows:
         b.add(names.pos_embed, "embedding", "embedding", spec.positional.table_rows, h)
     if names.type_embed and spec.token_type_vocab_size:
@@ -220,9 +229,9 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
     return tuple(b.out)
 
 
-def _text_root(path: str) -> str:
-    """``model.layers`` -> ``model.language_model.layers``."""
-    return "model.language_model." + path.removeprefix("model.")
+def _text_root(path: str, root: str) -> str:
+    """``model.layers`` -> ``model.language_model.layers`` (``root`` in place of ``model``)."""
+    return _join(root, path.removeprefix("model."))
 
 
 def towers_without_modules(spec: ModelSpec) -> tuple[str, ...]:

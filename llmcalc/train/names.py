@@ -63,6 +63,8 @@ class ModuleNames:
     experts: str = "experts"
     expert_layout: ExpertLayout = "fused3d"
     shared: str = "shared_experts"
+    #: the shared expert is a child of the layer, not of the MoE block (Granite's ``shared_mlp``)
+    shared_in_layer: bool = False
     shared_gate: str = "shared_expert_gate"
     #: MLA (DeepSeek-V2/V3, ``modeling_deepseek_v3.py``)
     q_a: str = "q_a_proj"
@@ -75,6 +77,12 @@ class ModuleNames:
     pooler: str = "pooler.dense"
     project_in: str = ""
     project_out: str = ""
+    #: where a multimodal class keeps this language model (``model.layers`` becomes
+    #: ``model.language_model.layers``); "" when the paths above are already the full ones
+    text_root: str = "model.language_model"
+    #: the head's path in that class when it is not ``lm_head`` (Llama 4 keeps a whole
+    #: ``Llama4ForCausalLM`` at ``language_model``: ``language_model.lm_head``)
+    text_lm_head: str = ""
 
 
 LLAMA = ModuleNames()
@@ -111,30 +119,54 @@ FAMILIES: dict[str, ModuleNames] = {
                         qkv="Wqkv", o="out_proj", moe="ffn", router="router.layer", router_kind="linear",
                         experts="experts.mlp", expert_layout="dbrx2d"),
     "llama4": ModuleNames(mlp="feed_forward", moe="feed_forward", router="router", router_kind="linear",
-                          shared="shared_expert"),
+                          shared="shared_expert", text_root="language_model.model",
+                          text_lm_head="language_model.lm_head"),
     "gpt_oss": ModuleNames(router="router", router_bias_named_bias=True),
     "qwen2_moe": ModuleNames(shared="shared_expert"),
     "jamba": ModuleNames(mlp="feed_forward", moe="feed_forward", router="router", mixer="mamba"),
     "qwen3_next": ModuleNames(shared="shared_expert", mixer="linear_attn"),
     "kimi_linear": ModuleNames(mixer="self_attn"),
-    "nemotron_h": ModuleNames(attn="mixer", mlp="mixer", moe="mixer", mixer="mixer"),
+    "nemotron_h": ModuleNames(embed="model.embeddings", attn="mixer", mlp="mixer", moe="mixer", mixer="mixer"),
+    # modeling_glm.py / modeling_glm4.py: one fused gate_up_proj
+    "glm": ModuleNames(gate_up="gate_up_proj"),
+    # modeling_phimoe.py: the router is an nn.Linear
+    "phimoe": ModuleNames(router="router", router_kind="linear"),
+    # modeling_granitemoe*.py: block_sparse_moe, and a shared_mlp (fused input_linear) beside it that is
+    # also the dense MLP of GraniteMoeHybrid layers without experts; the Mamba mixer is ``mamba``
+    "granitemoe": ModuleNames(mlp="shared_mlp", moe="block_sparse_moe", shared="shared_mlp", shared_in_layer=True,
+                              gate_up="input_linear", down="output_linear", mixer="mamba"),
+    # modeling_bamba.py / modeling_falcon_h1.py
+    "bamba": ModuleNames(mlp="feed_forward", mixer="mamba"),
+    # modeling_recurrent_gemma.py: attention and the RG-LRU block are both ``temporal_block``
+    "recurrent_gemma": ModuleNames(attn="temporal_block", mixer="temporal_block", mlp="mlp_block"),
+    "lfm2_moe": ModuleNames(o="out_proj", mlp="feed_forward", moe="feed_forward", gate="w1", up="w3", down="w2",
+                            mixer="conv"),
     "lfm2": ModuleNames(o="out_proj", mlp="feed_forward", gate="w1", up="w3", down="w2", mixer="conv"),
+    # modeling_idefics3.py / modeling_smolvlm.py: Llama's names, the language model at model.text_model
+    "idefics3": ModuleNames(text_root="model.text_model"),
+    "whisper": ModuleNames(embed="model.decoder.embed_tokens", pos_embed="model.decoder.embed_positions",
+                           layers="model.decoder.layers", o="out_proj", cross_attn="encoder_attn", mlp="",
+                           up="fc1", down="fc2", lm_head="proj_out", text_root=""),
 }
 
 #: model_type -> family (model types not listed use Llama's names, and say so).
 MODEL_TYPE_FAMILY: dict[str, str] = {
-    "phi3": "phi3", "phimoe": "llama", "starcoder2": "starcoder2", "phi": "phi", "gpt2": "gpt2",
+    "phi3": "phi3", "starcoder2": "starcoder2", "phi": "phi", "gpt2": "gpt2",
     "gpt_bigcode": "gpt_bigcode", "gpt_neox": "gpt_neox", "bloom": "bloom", "falcon": "falcon", "gptj": "gptj",
     "opt": "opt", "bert": "bert", "t5": "t5", "mt5": "t5", "dbrx": "dbrx", "llama4": "llama4",
     "llama4_text": "llama4", "gpt_oss": "gpt_oss", "qwen2_moe": "qwen2_moe", "jamba": "jamba", "lfm2": "lfm2",
-    "qwen3_next": "qwen3_next", "kimi_linear": "kimi_linear", "nemotron_h": "nemotron_h",
+    "qwen3_next": "qwen3_next", "kimi_linear": "kimi_linear", "nemotron_h": "nemotron_h", "whisper": "whisper",
+    "idefics3": "idefics3", "smolvlm": "idefics3",
+    "glm": "glm", "glm4": "glm", "glm4v": "glm", "phimoe": "phimoe", "granitemoe": "granitemoe",
+    "granitemoehybrid": "granitemoe", "granitemoeshared": "granitemoe", "bamba": "bamba", "falcon_h1": "bamba",
+    "recurrent_gemma": "recurrent_gemma", "lfm2_moe": "lfm2_moe",
     **dict.fromkeys(
         ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
-         "cohere", "cohere2", "granite", "granitemoe", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
+         "cohere", "cohere2", "granite", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
          "deepseek_v2", "deepseek_v3", "kimi_k2", "smollm3", "exaone4", "ministral", "ministral3",
          # multimodal checkpoints: their language models use Llama's names (below model.language_model)
          "mistral3", "llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "mllama",
-         "glm4v", "glm4v_moe", "idefics3", "smolvlm", "internvl"),
+         "glm4v_moe", "internvl"),
         "llama"),
 }
 
@@ -186,6 +218,16 @@ PEFT_MAMBA_TYPES = ("falcon_h1", "mamba", "mamba2", "falcon_mamba", "nemotron_h"
 PEFT_MAMBA_INCOMPATIBLE = ("out_proj", "conv1d")
 
 
+#: Families whose PyTorch modules llmcalc does not model (LoRA counts there may differ from PEFT's,
+#: and trainable_params says so). Found by benchmarks/peft_variations.py.
+UNMODELLED_MODULES: dict[str, str] = {
+    "zamba2": "Zamba2's shared transformer blocks and their per-layer LoRA-style adapter lists",
+    "longcat_flash": "LongCat-Flash's two attentions and MLPs per layer and its router.classifier",
+    "gemma3n_text": "Gemma 3n's AltUp, Laurel and per-layer input projections",
+    "phi4_multimodal": "Phi-4-multimodal's vision and Conformer audio towers and their LoRA adapters",
+}
+
+
 def family_of(model_type: str) -> tuple[ModuleNames, bool]:
     """The module names for ``model_type`` and whether they are known (``False``: Llama's assumed)."""
     family = MODEL_TYPE_FAMILY.get(model_type)
@@ -195,5 +237,5 @@ def family_of(model_type: str) -> tuple[ModuleNames, bool]:
 
 
 __all__ = ["FAMILIES", "MODEL_TYPE_FAMILY", "PEFT_DEFAULT_TARGETS", "PEFT_MAMBA_INCOMPATIBLE", "PEFT_MAMBA_TYPES",
-           "PEFT_MOE_CONVERSION", "PEFT_MOE_FUSED",
-           "PEFT_MOE_MAPPING", "ModuleNames", "family_of"]
+           "PEFT_MOE_CONVERSION", "PEFT_MOE_FUSED", "PEFT_MOE_MAPPING", "UNMODELLED_MODULES", "ModuleNames",
+           "family_of"]

@@ -14,6 +14,7 @@ from llmcalc.importers.hf.fields import Fields
 from llmcalc.importers.hf.multimodal_common import assemble, outer_tie, sub, text_spec
 from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, Norm, Positional, Stack, Tower
 from llmcalc.towers import audio, projectors
+from llmcalc.towers.base import at
 
 
 def _encoder(f: Fields, kind: str, **defaults: int) -> Tower:
@@ -68,7 +69,7 @@ def whisper(f: Fields, name: str, mt: str) -> ModelSpec:
         lm_head="tied" if tie else "untied",
         torch_dtype=config_dtype(f),
     )
-    return assemble(f, spec, [encoder], model_type=mt, tie=tie)
+    return assemble(f, spec, [at(encoder, "model.encoder")], model_type=mt, tie=tie)
 
 
 def qwen2_audio(f: Fields, name: str, mt: str) -> ModelSpec:
@@ -81,4 +82,6 @@ def qwen2_audio(f: Fields, name: str, mt: str) -> ModelSpec:
     a.check()
     # Qwen2AudioConfig has no tie_word_embeddings field: untied unless the config sets one.
     tie = outer_tie(f, t, default=False, text_forwards=False)
-    return assemble(f, spec, [encoder, projector], model_type=mt, tie=tie)
+    # the projector's one Linear is model.multi_modal_projector.linear
+    towers = [at(encoder, "model.audio_tower"), at(projector, "model.multi_modal_projector.linear")]
+    return assemble(f, spec, towers, model_type=mt, tie=tie)
