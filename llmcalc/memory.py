@@ -142,6 +142,33 @@ def engine_settings(engine: str, **overrides: object) -> EngineSettings:
     return settings
 
 
+def with_batch_defaults(
+    engine: str,
+    overrides: dict[str, object],
+    *,
+    gpu_total_bytes: int | None,
+    gpu_name: str = "",
+    context_tokens: int,
+    entry_point: str = "serve",
+) -> dict[str, object]:
+    """``overrides`` plus vLLM's batch defaults for the GPU and context when the user set none.
+
+    ``max_num_batched_tokens`` and ``max_num_seqs`` from :func:`llmcalc.engines.vllm.batch_defaults`
+    (``EngineArgs.get_batch_defaults``: larger on GPUs of 70 GiB or more, other than A100s, and on the
+    ``LLM`` class); what ``llmcalc memory`` and ``llmcalc sweep`` pass to :func:`engine_settings`.
+    Other engines' overrides are returned as given.
+    """
+    out = dict(overrides)
+    if normalise_engine(engine) == "vllm" and "max_num_batched_tokens" not in out:
+        from llmcalc.engines.vllm import batch_defaults
+
+        tokens, seqs = batch_defaults(gpu_total_bytes=gpu_total_bytes, gpu_name=gpu_name, entry_point=entry_point,
+                                      max_model_len=context_tokens)
+        out["max_num_batched_tokens"] = tokens
+        out.setdefault("max_num_seqs", seqs)
+    return out
+
+
 def _replace(settings: EngineSettings, **changes: object) -> EngineSettings:
     from dataclasses import replace
 

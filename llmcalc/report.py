@@ -17,7 +17,7 @@ from llmcalc.fit import FitResult, QuantChoice, best_quant, check_fit, gpus_need
 from llmcalc.gpus import GPU
 from llmcalc.kvcache import normalise_engine
 from llmcalc.loading import LoadedModel
-from llmcalc.memory import EngineSettings, MemoryEstimate, engine_settings, estimate_memory
+from llmcalc.memory import EngineSettings, MemoryEstimate, engine_settings, estimate_memory, with_batch_defaults
 from llmcalc.quality import QualityCost, quality_cost
 from llmcalc.quant import WeightsResult, get_format, weights_for_bpw, weights_for_format
 from llmcalc.speed import decode_tps_or_none
@@ -181,14 +181,10 @@ def memory_report(
     ctx += extra_context_tokens  # images and audio in each sequence (llmcalc.media)
     overrides = dict(settings_overrides or {})
     first_gpu = gpu or (min(gpu_list, key=lambda g: g.usable_memory_bytes) if gpu_list else None)
-    if engine_name in ("vllm",) and "max_num_batched_tokens" not in overrides:
-        from llmcalc.engines.vllm import batch_defaults
-
-        tokens, seqs = batch_defaults(gpu_total_bytes=first_gpu.usable_memory_bytes if first_gpu else None,
-                                      gpu_name=first_gpu.name if first_gpu else "", entry_point=vllm_entry_point,
-                                      max_model_len=ctx)
-        overrides["max_num_batched_tokens"] = tokens
-        overrides.setdefault("max_num_seqs", seqs)
+    overrides = with_batch_defaults(engine_name, overrides,
+                                    gpu_total_bytes=first_gpu.usable_memory_bytes if first_gpu else None,
+                                    gpu_name=first_gpu.name if first_gpu else "", context_tokens=ctx,
+                                    entry_point=vllm_entry_point)
     if "gpu_memory_utilization" in overrides and normalise_engine(engine_name) != "vllm":
         raise UsageError(f"--gpu-memory-utilization is vLLM's share of each GPU; engine {engine_name} does not "
                          "take one (give --engine vllm)")

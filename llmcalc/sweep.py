@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from llmcalc.errors import ConfigError, UsageError
 from llmcalc.fit import TP_SIZES, kv_share_bytes, replicated_bytes, usable_bytes, weights_share_bytes
 from llmcalc.kvcache import caches_latent, kv_cache, normalise_engine, normalise_kv_dtype
-from llmcalc.memory import EngineSettings, activation_estimate, engine_settings, overhead_estimate
+from llmcalc.memory import EngineSettings, activation_estimate, engine_settings, overhead_estimate, with_batch_defaults
 
 if TYPE_CHECKING:
     from llmcalc.gpus import GPU
@@ -281,28 +281,32 @@ class _ModelEngine:
         return t + overhead_estimate(self.settings, tensor_bytes=t, num_gpus=n).total_bytes
 
 
-def _model_engine(spec: ModelSpec, settings: EngineSettings, grid: Grid) -> _ModelEngine:
+def _model_engine(spec: ModelSpec, settings: Callable[[int], EngineSettings], grid: Grid) -> _ModelEngine:
     """A model's KV cache and activations on one engine for every context and batch of the grid.
 
-    The KV cache is :func:`llmcalc.kvcache.kv_cache` itself (once per context and batch, shared by
-    every format and GPU set of the grid), and activations are
-    :func:`llmcalc.memory.activation_estimate` itself. The recurrent state of state-space and
-    linear-attention layers (:func:`llmcalc.state.state_bytes`, constant in context) is added to the
-    KV figure, so a point's ``kv_cache_bytes`` is all the per-sequence cache the engine holds.
+    ``settings(ctx)`` are the engine's settings at that context (vLLM's batch defaults follow the
+    GPU class and the context, :func:`llmcalc.memory.with_batch_defaults`). The KV cache is
+    :func:`llmcalc.kvcache.kv_cache` itself (once per context and batch, shared by every format and
+    GPU set of the class), and activations are :func:`llmcalc.memory.activation_estimate` itself.
+    The recurrent state of state-space and linear-attention layers (:func:`llmcalc.state.state_bytes`,
+    constant in context) is added to the KV figure, so a point's ``kv_cache_bytes`` is all the
+    per-sequence cache the engine holds.
     """
     from llmcalc.state import state_bytes
 
-    engine = settings.engine
+    first = settings(grid.contexts[0]) if grid.contexts else settings(1)
+    engine = first.engine
     latent = any(g.attention is not None and caches_latent(g.attention, engine)
                  for s in spec.stacks for g in s.groups)
-    me = _ModelEngine(settings, latent, spec.num_key_value_heads)
+    me = _ModelEngine(first, latent, spec.num_key_value_heads)
     for ctx in grid.contexts:
+        at = settings(ctx)
         row = []
         for batch in grid.batches:
             kv = kv_cache(spec, context_tokens=ctx, batch_size=batch, kv_dtype=grid.kv_dtype, engine=engine,
-                          cache=settings.cache).total_bytes
+                          cache=at.cache).total_bytes
             kv += state_bytes(spec, batch_size=batch, engine=engine, kv_dtype=grid.kv_dtype).total_bytes
-            act = activation_estimate(spec, context_tokens=ctx, batch_size=batch, settings=settings).total_bytes
+            act = activation_estimate(spec, context_tokens=ctx, batch_size=batch, settings=at).total_bytes
             row.append((kv, act, [me.kv_share(kv, n) for n in TP_SIZES]))
         me.table.append(row)
     return me
@@ -370,7 +374,7 @@ def sweep(
     engines = {fmt: _engine_for(grid, fmt) for fmt in grid.formats}
     settings = {e: engine_settings(e, **(settings_overrides or {})) for e in set(engines.values())}
     weights = [[_weights_bytes(spec, fmt) for fmt in grid.formats] for spec in model_specs]
-    return _points(grid, model_specs, gpu_sets, engines, settings, weights, progress)
+    return _points(grid, model_specs, gpu_sets, engines, settings, weights, progress, settings_overrides)
 
 
 def _point(*values: object) -> SweepPoint:
@@ -386,6 +390,44 @@ def _point(*values: object) -> SweepPoint:
     return p
 
 
+def _classes(
+    engines: Iterable[str], gpu_sets: Sequence[tuple[GPU, int]], overrides: Mapping[str, object]
+) -> dict[str, list[tuple[int | None, str] | None]]:
+    """Per engine, each GPU set's batch-defaults class (one entry when there are no GPU sets).
+
+    vLLM's batch defaults (and so its activations, and the KV cache of sliding-window layers) follow
+    the GPU (:func:`llmcalc.engines.vllm.batch_defaults`): a class is the first such GPU's
+    ``(total bytes, name)``, None where the settings do not depend on the GPU (other engines, or
+    batch flags given).
+    """
+    from llmcalc.engines.vllm import batch_defaults
+
+    out: dict[str, list[tuple[int | None, str] | None]] = {}
+    for engine in engines:
+        if normalise_engine(engine) != "vllm" or "max_num_batched_tokens" in overrides:
+            out[engine] = [None] * max(1, len(gpu_sets))
+            continue
+        first: dict[tuple[int, int], tuple[int | None, str]] = {}
+        keys: list[tuple[int | None, str] | None] = []
+        gpus: list[GPU | None] = [gpu for gpu, _ in gpu_sets] or [None]
+        for gpu in gpus:
+            total, name = (gpu.usable_memory_bytes, gpu.name) if gpu is not None else (None, "")
+            keys.append(first.setdefault(batch_defaults(gpu_total_bytes=total, gpu_name=name), (total, name)))
+        out[engine] = keys
+    return out
+
+
+def _settings_at(
+    engine: str, base: EngineSettings, key: tuple[int | None, str] | None, overrides: Mapping[str, object]
+) -> Callable[[int], EngineSettings]:
+    """The engine's settings at a context for one batch-defaults class (as ``llmcalc memory`` makes them)."""
+    if key is None:
+        return lambda ctx: base
+    total, name = key
+    return lambda ctx: engine_settings(engine, **with_batch_defaults(
+        engine, dict(overrides), gpu_total_bytes=total, gpu_name=name, context_tokens=ctx))
+
+
 def _points(
     grid: Grid,
     model_specs: Sequence[ModelSpec],
@@ -394,6 +436,7 @@ def _points(
     settings: Mapping[str, EngineSettings],
     weights: Sequence[Sequence[int]],
     progress: Callable[[int, int], None] | None,
+    overrides: Mapping[str, object] | None = None,
 ) -> Iterator[SweepPoint]:
     total_points = grid.size
     done = 0
@@ -402,17 +445,23 @@ def _points(
     tp_index = {n: i for i, n in enumerate(tp_sizes)}
     # (gpu name, count, usable bytes) per GPU set and engine
     usable = {e: [(gpu.name, count, usable_bytes(gpu, s)) for gpu, count in gpu_sets] for e, s in settings.items()}
+    classes = _classes(settings, gpu_sets, overrides or {})
     from llmcalc.speed import ModelWork, decode_coefficients, model_work
 
     for spec, model_weights in zip(model_specs, weights, strict=True):
-        per_engine: dict[str, _ModelEngine] = {}
+        per_class: dict[tuple[str, tuple[int | None, str] | None], _ModelEngine] = {}
         speed_work: dict[str, ModelWork] = {}
         for fmt, w in zip(grid.formats, model_weights, strict=True):
             engine = engines[fmt]
-            me = per_engine.get(engine)
-            if me is None:
-                me = per_engine[engine] = _model_engine(spec, settings[engine], grid)
-            s = me.settings
+            keys = classes[engine]
+            mes: dict[tuple[int | None, str] | None, _ModelEngine] = {}
+            for key in dict.fromkeys(keys):
+                me = per_class.get((engine, key))
+                if me is None:
+                    me = per_class[engine, key] = _model_engine(
+                        spec, _settings_at(engine, settings[engine], key, overrides or {}), grid)
+                mes[key] = me
+            s = settings[engine]  # the overhead constants do not depend on the batch defaults
             base_over = s.cuda_context_bytes + s.cuda_graph_bytes
             frac = s.allocator_reserve_fraction
             # fit.per_gpu and overhead_estimate, by tensor-parallel size: weights ceil(w / n), the KV cache's
@@ -430,30 +479,36 @@ def _points(
                                                engine=engine, batch_size=batch) for gpu, count in gpu_sets]
                           for batch in grid.batches]
             limit = spec.max_context
-            for ctx, row in zip(grid.contexts, me.table, strict=True):
+            for ci, ctx in enumerate(grid.contexts):
                 beyond = limit is not None and ctx > limit
-                for batch, (kv, act, kv_tp), speeds in zip(grid.batches, row, speed_rows, strict=True):
-                    # estimate_memory: one device, overhead_estimate(num_gpus=1)
-                    tensors = w + kv + act
-                    over = base_over + int(tensors * frac)
-                    total = tensors + over
+                for bi, (batch, speeds) in enumerate(zip(grid.batches, speed_rows, strict=True)):
+                    # estimate_memory (one device, overhead_estimate(num_gpus=1)) and the shares by TP size,
+                    # once per batch-defaults class
+                    at: dict[tuple[int | None, str] | None, tuple[int, int, int, int, list[int], _ModelEngine]] = {}
+                    for key, me in mes.items():
+                        kv, act, kv_tp = me.table[ci][bi]
+                        tensors = w + kv + act
+                        over = base_over + int(tensors * frac)
+                        tp_tensors = [a + b + act for a, b in zip(w_tp, kv_tp, strict=True)]
+                        shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp, strict=True)]
+                        at[key] = (kv, act, over, tensors + over, shares, me)
                     if not sets:
+                        kv, act, over, total, _, _ = at[keys[0]]
                         yield _point(name, fmt, engine, ctx, batch, None, None, w, kv, act, over, total, total,
                                      None, None, None, beyond)
                         done += 1
                         if progress is not None and done % PROGRESS_EVERY == 0:
                             progress(done, total_points)
                         continue
-                    tp_tensors = [a + b + act for a, b in zip(w_tp, kv_tp, strict=True)]
-                    shares = [t + c + int(t * frac) for t, c in zip(tp_tensors, const_tp, strict=True)]
-                    needed_by_cap: dict[int, int | None] = {}
-                    for (gpu_name, count, cap), sc in zip(sets, speeds, strict=True):
+                    needed_by_cap: dict[tuple[object, int], int | None] = {}
+                    for (gpu_name, count, cap), sc, key in zip(sets, speeds, keys, strict=True):
+                        kv, act, over, total, shares, me = at[key]
                         i = tp_index.get(count)
                         per = shares[i] if i is not None else me.share(w, kv, act, count, rep)
-                        needed = needed_by_cap.get(cap, 0)
+                        needed = needed_by_cap.get((key, cap), 0)
                         if needed == 0:  # fit.gpus_needed: the smallest tensor-parallel size that fits
                             fitting = (n for n, x in zip(tp_sizes, shares, strict=True) if x <= cap)
-                            needed = needed_by_cap[cap] = next(fitting, None)
+                            needed = needed_by_cap[key, cap] = next(fitting, None)
                         # _point(...), inlined: this line runs once per point
                         p = new(point)
                         set_dict(p, "__dict__", {

@@ -17,7 +17,7 @@ from llmcalc.errors import ConfigError, UsageError
 from llmcalc.fit import check_fit, gpus_needed
 from llmcalc.gpus import get_gpu
 from llmcalc.loading import load_model
-from llmcalc.memory import engine_settings, estimate_memory
+from llmcalc.memory import engine_settings, estimate_memory, with_batch_defaults
 from llmcalc.quant import get_format, weights_for_bpw, weights_for_format
 from llmcalc.sweep import POINT_FIELDS, Grid, SweepPoint, _point, is_bits_per_weight, sweep
 
@@ -39,14 +39,17 @@ def _single_point(p: SweepPoint, kv_dtype: str) -> tuple[object, ...]:
         weights = weights_for_bpw(spec, p.format)
     else:
         weights = weights_for_format(spec, get_format(p.format))
-    settings = engine_settings(p.engine)
+    gpu = get_gpu(p.gpu) if p.gpu is not None else None
+    # vLLM's batch defaults follow the GPU and context, as `llmcalc memory` sets them
+    settings = engine_settings(p.engine, **with_batch_defaults(
+        p.engine, {}, gpu_total_bytes=gpu.usable_memory_bytes if gpu else None, gpu_name=gpu.name if gpu else "",
+        context_tokens=p.context_tokens))
     est = estimate_memory(spec, weights=weights, context_tokens=p.context_tokens, batch_size=p.batch_size,
                           kv_dtype=kv_dtype, settings=settings)
     if p.gpu is None:
         per, fits, needed = est.total_bytes, None, None
     else:
-        gpu = get_gpu(p.gpu)
-        assert p.num_gpus is not None
+        assert gpu is not None and p.num_gpus is not None
         fit = check_fit(spec, est, gpu, p.num_gpus, settings)
         found = gpus_needed(spec, est, gpu, settings)
         per, fits, needed = fit.per_gpu.total_bytes, fit.fits, found.num_gpus if found else None
@@ -337,3 +340,18 @@ def test_grid_file_counts_take_suffixes() -> None:
     """A grid file's contexts take 32k and 1M as the command line does (k = 1,024)."""
     grid = Grid.from_mapping({"models": ["gpt2"], "contexts": ["32k", "1M", 4096]}, source="grid")
     assert grid.contexts == (32_768, 1_048_576, 4096)
+
+
+@pytest.mark.parametrize("gpu", ["h100", "rtx-4090", "a100-80gb"])
+def test_vllm_points_follow_the_gpus_batch_defaults(gpu: str) -> None:
+    """vLLM's batch defaults grow on GPUs of 70 GiB or more other than A100s (EngineArgs.get_batch_defaults):
+    a sweep point's activations and totals equal `llmcalc memory`'s for the same GPU."""
+    from llmcalc.report import memory_report
+
+    grid = Grid(models=("llama-3.1-8b",), formats=("bf16",), contexts=(8192,), batches=(1,), gpus=((gpu, 1),),
+                engine="vllm")
+    (p,) = sweep(grid)
+    est = memory_report(load_model("llama-3.1-8b"), quant="bf16", gpu=get_gpu(gpu), engine="vllm",
+                        context_tokens=8192).formats[0].estimate
+    assert (p.activation_bytes, p.kv_cache_bytes, p.total_bytes) == (
+        est.activation_bytes, est.kv_cache_bytes, est.total_bytes)
