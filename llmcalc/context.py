@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from llmcalc.errors import UsageError
 from llmcalc.fit import MAX_SOLVER_CONTEXT, check_fit, max_context, smallest_where, usable_bytes
 from llmcalc.kvcache import kv_bytes_per_token, kv_cache, normalise_engine, normalise_kv_dtype
-from llmcalc.memory import EngineSettings, engine_settings, estimate_memory
+from llmcalc.memory import EngineSettings, engine_settings, estimate_memory, with_batch_defaults
 from llmcalc.params import count_params, positional_params, token_embedding_params
 from llmcalc.spec import ModelSpec
 from llmcalc.state import state_bytes
@@ -340,18 +340,20 @@ def memory_curve(
     settings: EngineSettings | None = None,
     gpu: GPU | None = None,
     num_gpus: int = 1,
+    encoder_tokens: int | None = None,
 ) -> tuple[MemoryPoint, ...]:
     """Memory at each of ``contexts`` (default :func:`curve_contexts`): :func:`~llmcalc.memory.estimate_memory`
     at each point, and with a ``gpu`` :func:`~llmcalc.fit.check_fit` on ``num_gpus`` of them.
 
     ``total = weights + kv_cache(context) + activations(context) + overhead``; weights are the trained
     model's at every point (a longer learned table is in :func:`grow_window`, not here).
+    ``encoder_tokens`` is what cross-attention layers cache at every point (Mllama's images).
     """
     settings = settings or engine_settings(engine)
     points = []
     for ctx in contexts if contexts is not None else curve_contexts(spec):
         est = estimate_memory(spec, weights=weights, context_tokens=ctx, batch_size=batch_size,
-                              kv_dtype=kv_dtype, settings=settings)
+                              kv_dtype=kv_dtype, settings=settings, encoder_tokens=encoder_tokens)
         fit = check_fit(spec, est, gpu, num_gpus, settings) if gpu is not None else None
         points.append(MemoryPoint(
             context_tokens=ctx,
@@ -476,11 +478,14 @@ def context_report(
     engine: str | None = None,
     gpu: GPU | None = None,
     num_gpus: int | None = None,
+    encoder_tokens: int | None = None,
 ) -> ContextReport:
     """Everything ``llmcalc context`` shows: the encoding, the curve, the crossover, the fit and the growth.
 
     Weights are chosen as ``llmcalc memory`` chooses them (``--bpw``, ``--quant``, the stored files,
-    else bf16), and so is the engine.
+    else bf16), and so is the engine, with vLLM's batch defaults for the GPU
+    (:func:`llmcalc.memory.with_batch_defaults`). ``encoder_tokens`` is what cross-attention
+    layers cache (Mllama's image tokens), the same at every point of the curve.
     """
     from llmcalc.report import choose_engine, weights_choices
 
@@ -492,20 +497,23 @@ def context_report(
     if context_tokens is not None:
         check_context(spec, context_tokens)
     engine_name, _ = choose_engine(engine, quant, kind=loaded.kind)
-    settings = engine_settings(engine_name)
+    top = context_tokens or spec.max_context or DEFAULT_CURVE_TOKENS
+    settings = engine_settings(engine_name, **with_batch_defaults(
+        engine_name, {}, gpu_total_bytes=gpu.usable_memory_bytes if gpu else None, gpu_name=gpu.name if gpu else "",
+        context_tokens=top))
     weights = weights_choices(loaded, bpws=[bpw] if bpw else [], quant=quant)[0]
     info = context_info(spec, kv_dtype=kv_dtype, engine=settings.engine)
     contexts = curve_contexts(spec, context_tokens)
     n = num_gpus or 1
     series = memory_curve(spec, weights=weights, contexts=contexts, batch_size=batch_size, kv_dtype=kv_dtype,
-                          settings=settings, gpu=gpu, num_gpus=n)
+                          settings=settings, gpu=gpu, num_gpus=n, encoder_tokens=encoder_tokens)
     crossover = crossover_context(spec, weights_bytes=weights.total_bytes, batch_size=batch_size,
                                   kv_dtype=kv_dtype, settings=settings)
     fits_max = first_out = None
     if gpu is not None:
         fits_max = max_context(spec, weights=weights, gpu=gpu, num_gpus=n, batch_size=batch_size,
                                kv_dtype=kv_dtype, settings=settings,
-                               limit=max(MAX_SOLVER_CONTEXT, contexts[-1]))
+                               limit=max(MAX_SOLVER_CONTEXT, contexts[-1]), encoder_tokens=encoder_tokens)
         first_out = next((p.context_tokens for p in series if p.fits is False), None)
     growth = None
     if context_tokens is not None and (spec.max_context is None or context_tokens > spec.max_context):

@@ -252,16 +252,18 @@ def max_context(
     kv_dtype: str = "f16",
     settings: EngineSettings | None = None,
     limit: int | None = None,
+    encoder_tokens: int | None = None,
 ) -> int:
     """The largest context (tokens per sequence) that fits, up to ``limit`` (default 16M); 0 if none.
 
     Memory grows with context, so a binary search over the exact estimate is exact for it.
+    ``encoder_tokens`` is what cross-attention layers cache (Mllama's image tokens), fixed.
     """
     settings = settings or engine_settings("hf")
 
     def fits(ctx: int) -> bool:
         est = estimate_memory(spec, weights=weights, context_tokens=ctx, batch_size=batch_size,
-                              kv_dtype=kv_dtype, settings=settings)
+                              kv_dtype=kv_dtype, settings=settings, encoder_tokens=encoder_tokens)
         return check_fit(spec, est, gpu, num_gpus, settings).fits
 
     return largest_where(fits, 1, limit or MAX_SOLVER_CONTEXT) or 0

@@ -439,3 +439,14 @@ def test_cli_errors(args: tuple[str, ...], code: int, message: str) -> None:
     exit_code, _, err = _run(*args)
     assert exit_code == code
     assert message in err
+
+
+@pytest.mark.parametrize("gpu", ["h100", "rtx-4090"])
+def test_vllm_curve_uses_the_gpus_batch_defaults(gpu: str) -> None:
+    """On vLLM, `context --gpu` sizes activations with the GPU's batch defaults, as `memory --gpu` does."""
+    args = ("llama-3.1-8b", "--engine", "vllm", "--gpu", gpu, "--context", "8192", "--json")
+    runner = CliRunner()
+    curve = json.loads(runner.invoke(cli, ["context", *args]).output)["series"]
+    point = next(p for p in curve if p["context_tokens"] == 8192)
+    memory = json.loads(runner.invoke(cli, ["memory", *args]).output)
+    assert (point["activation_bytes"], point["total_bytes"]) == (memory["activation_bytes"], memory["total_bytes"])

@@ -83,6 +83,26 @@ def test_context_counts_images_in_the_context_point(runner: CliRunner) -> None:
     assert "4 images" in err
 
 
+def test_context_caches_mllama_cross_attention_tokens_as_memory_does(runner: CliRunner) -> None:
+    """Mllama's images fill its cross-attention layers' cache: `context --images` shows the same KV cache
+    at the image-extended context as `memory --images` (kvcache.kv_cache's encoder_tokens)."""
+    args = ("llama-3.2-90b-vision", "--images", "1", "--engine", "hf", "--context", "4096", "--json")
+    code, out, _ = _run(runner, "context", *args)
+    assert code == 0
+    curve = {p["context_tokens"]: p["kv_cache_bytes"] for p in json.loads(out)["series"]}
+    code, out, _ = _run(runner, "memory", *args)
+    assert code == 0
+    memory = json.loads(out)
+    assert curve[memory["inputs"]["context_tokens"]] == memory["kv_cache_bytes"]
+    from llmcalc.kvcache import kv_cache
+
+    spec = load_model("llama-3.2-90b-vision").spec
+    ctx = memory["inputs"]["context_tokens"]
+    cross = media_tokens(spec, images=1).cross_attention_tokens
+    with_images = kv_cache(spec, context_tokens=ctx, engine="hf", encoder_tokens=cross).total_bytes
+    assert memory["kv_cache_bytes"] == with_images > kv_cache(spec, context_tokens=ctx, engine="hf").total_bytes
+
+
 def test_images_on_a_text_model_is_an_error(runner: CliRunner) -> None:
     """A text-only model given --images: a one-line error, exit 1."""
     code, _, err = _run(runner, "memory", "llama-3-8b", "--images", "1")

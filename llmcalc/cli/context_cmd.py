@@ -69,7 +69,8 @@ def context(model: str, context: int | None, bpw: list[str], quant: list[str], k
     report = context_report(loaded, bpw=one_value(bpw, "--bpw"),
                             quant=one_value(quant, "--quant"),
                             context_tokens=context, batch_size=batch, kv_dtype=kv_dtype, engine=engine,
-                            gpu=device, num_gpus=num_gpus)
+                            gpu=device, num_gpus=num_gpus,
+                            encoder_tokens=(media.cross_attention_tokens or None) if media else None)
     for message in _engine_warnings(report.engine, one_value(quant, "--quant"), kv_dtype, loaded.kind):
         warn(message)
     if report.window_growth is not None and report.window_growth.warning:
