@@ -214,8 +214,9 @@ def _bias_all(spec: ModelSpec) -> int:
 
     names, _ = family_of(spec.model_type)
     inventory = module_inventory(spec)
-    total = sum(m.count * m.out_features for m in inventory
-                if m.bias and m.kind != "param" and m.role not in ("mixer", "tower"))
+    own = [m for m in inventory if m.bias and m.kind != "param" and m.role not in ("mixer", "tower")]
+    total = sum(m.count * m.out_features for m in own if not m.weights_of)
+    total += sum({m.weights_of: m.out_features for m in own if m.weights_of}.values())  # a shared bias once
     if names.router_bias_named_bias:
         total += sum(m.count * m.out_features for m in inventory if m.bias and m.role == "router" and m.kind == "param")
     for stack in spec.stacks:
@@ -287,14 +288,18 @@ def trainable_params(
     chosen = select_targets(spec, targets)
     adapters = magnitude = lora_bias = 0
     leaves: list[str] = []
+    shared_bias: dict[str, int] = {}  # a bias several wrapped paths share trains once (Module.weights_of)
     for module, hits, factor in chosen:
         a, m = adapter_params(module, rank * factor, dora=dora)
         adapters += hits * a
         magnitude += hits * m
-        if module.bias and module.kind != "param":
+        if module.bias and module.kind != "param" and module.weights_of:
+            shared_bias[module.weights_of] = module.out_features
+        elif module.bias and module.kind != "param":
             lora_bias += hits * module.out_features
         if module.leaf not in leaves:
             leaves.append(module.leaf)
+    lora_bias += sum(shared_bias.values())
     saved = 0
     for name in modules_to_save:
         found = [m for m in module_inventory(spec) if m.kind != "param" and m.path.endswith(name)]

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from llmcalc.spec import MLP, Attention, LayerGroup, ModelSpec, MoE
+from llmcalc.spec import MLP, Attention, ExtraWeight, LayerGroup, ModelSpec, MoE
 from llmcalc.train.names import ModuleNames, family_of
 
 ModuleKind = Literal["linear", "conv1d", "conv", "embedding", "param"]
@@ -37,6 +37,9 @@ class Module:
     layers). ``in_features``/``out_features`` are the Linear's (for an Embedding: rows and width;
     for a parameter: its two non-expert dimensions). ``experts`` is the leading expert dimension of
     a 3-D parameter (1 otherwise). ``bias`` says whether the module has a ``.bias``.
+    ``weights_of`` is the concrete name of the module whose parameters this one uses when several
+    module paths share them (Zamba2's tied shared blocks): PEFT wraps each path with its own adapter,
+    but a shared bias is one parameter and trains once. ``""``: the module has its own.
     """
 
     path: str
@@ -48,6 +51,7 @@ class Module:
     count: int = 1
     first_layer: int = 0
     experts: int = 1
+    weights_of: str = ""
 
     @property
     def leaf(self) -> str:
@@ -76,8 +80,8 @@ class _Builder:
         self.out: list[Module] = []
 
     def add(self, path: str, kind: ModuleKind, role: ModuleRole, n_in: int, n_out: int, *, bias: bool = False,
-            count: int = 1, first: int = 0, experts: int = 1) -> None:
-        self.out.append(Module(path, kind, role, n_in, n_out, bias, count, first, experts))
+            count: int = 1, first: int = 0, experts: int = 1, weights_of: str = "") -> None:
+        self.out.append(Module(path, kind, role, n_in, n_out, bias, count, first, experts, weights_of))
 
     def linear(self, path: str, role: ModuleRole, n_in: int, n_out: int, *, bias: bool, count: int, first: int) -> None:
         kind: ModuleKind = "conv1d" if self.n.conv1d else "linear"
@@ -162,18 +166,58 @@ class _Builder:
             if moe.shared_expert_gate:
                 self.linear(_join(p, n.shared_gate), "shared_experts", h, 1, bias=False, count=count, first=first)
 
+    def shared_blocks(self, layers: str, extras: tuple[ExtraWeight, ...], hybrid: list[int]) -> None:
+        """Zamba2's shared transformer block in each of the ``hybrid`` layers (``modeling_zamba2.py``).
+
+        A ``Zamba2HybridLayer`` holds ``linear`` (H x H), ``mamba_decoder`` and ``shared_transformer``
+        (``self_attn`` q/k/v/o over width ``2H``, ``feed_forward`` gate_up/down, and per-block adapter
+        lists: ``gate_up_proj_adapter_list.{k}`` and, with ``use_shared_attention_adapter``,
+        ``linear_{q,k,v}_adapter_list.{k}``, each an ``nn.Sequential`` of two Linears at the hybrid
+        indices ``k`` of the block, ``nn.Identity`` elsewhere). The spec stores each block once, as
+        the extras ``shared.{j}.*`` (:func:`llmcalc.importers.hf.hybrid.zamba2`); hybrid layer ``h``
+        runs block ``h % blocks``. Every layer has its own module objects, so PEFT wraps each path;
+        a tied copy's parameters are the first user's (``weights_of``).
+        """
+        blocks: dict[int, dict[str, tuple[int, ...]]] = {}
+        for x in extras:
+            tag, _, rest = x.name.partition(".")
+            j, _, key = rest.partition(".")
+            if tag == "shared" and j.isdigit():
+                blocks.setdefault(int(j), {})[key] = x.shape
+        n = self.n
+        for h, layer in enumerate(hybrid):
+            self.add(_join(f"{layers}.{{i}}", n.hybrid_linear), "linear", "other", self.h, self.h, first=layer)
+            block, src = blocks[h % len(blocks)], hybrid[h % len(blocks)]
+            parts: list[tuple[str, ModuleRole, tuple[int, ...], bool]] = [
+                (_join(n.attn, leaf), "attention", block[f"attn_{key}.weight"], False)
+                for key, leaf in (("q", n.q), ("k", n.k), ("v", n.v), ("output", n.o))]
+            parts += [(_join(n.mlp, leaf), "mlp", block[f"ffn_{key}.weight"], f"ffn_{key}.bias" in block)
+                      for key, leaf in (("gate_up", n.gate_up), ("down", n.down))]
+            for key, shape in block.items():  # adapter.{k}.ffn_gate_up_a.weight, adapter.{k}.attn_q_b.weight, ...
+                if not key.startswith("adapter."):
+                    continue
+                _, k, name, _ = key.split(".")
+                target, ab = name.rsplit("_", 1)
+                path = (f"{n.mlp}.gate_up_proj_adapter_list" if target == "ffn_gate_up"
+                        else f"{n.attn}.linear_{target.removeprefix('attn_')}_adapter_list")
+                parts.append((f"{path}.{k}.{'01'[ab == 'b']}", "other", shape, False))
+            for path, role, shape, bias in parts:
+                self.add(_join(f"{layers}.{{i}}", n.shared_block, path), "linear", role, shape[0], shape[1],
+                         bias=bias, first=layer, weights_of=_join(layers, str(src), n.shared_block, path))
+
     def layer(self, layers: str, group: LayerGroup, first: int) -> None:
         base, n, c = f"{layers}.{{i}}", self.n, group.count
-        if group.attention is not None:
+        if group.attention is not None and not group.shared_attention:  # shared: see shared_blocks
             self.attention(base, group.attention, n.attn, c, first)
         if group.cross_attention is not None:
             self.attention(base, group.cross_attention, n.cross_attn or "cross_attn", c, first)
         if group.mixer is not None:
+            mixer = n.hybrid_mixer if group.shared_attention and n.hybrid_mixer else n.mixer
             for w in group.mixer.weights(self.h):
                 if w.kind == "linear" and w.module and len(w.shape) == 2:
                     has_bias = any(b.module == w.module and b.kind == "vector" and b.name.endswith(".bias")
                                    for b in group.mixer.weights(self.h))
-                    self.add(_join(base, n.mixer, w.module), "linear", "mixer", w.shape[0], w.shape[1],
+                    self.add(_join(base, mixer, w.module), "linear", "mixer", w.shape[0], w.shape[1],
                              bias=has_bias, count=c, first=first)
         mlp_prefix = n.mlp
         if n.sublayer_mlp:
@@ -209,9 +253,14 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
     for stack in spec.stacks:
         layers = names.encoder_layers if stack.role == "encoder" and names.encoder_layers else names.layers
         first = 0
+        hybrid: list[int] = []  # the layers that run a shared block (Zamba2)
         for group in stack.groups:
+            if group.shared_attention:
+                hybrid += range(first, first + group.count)
             b.layer(layers, group, first)
             first += group.count
+        if hybrid and names.shared_block:
+            b.shared_blocks(layers, spec.extras, hybrid)
         first_attn = stack.first_attention
         if stack.relative_attention_buckets and first_attn is not None:
             b.add(_join(layers, "0", names.attn, "relative_attention_bias"), "embedding", "embedding",

@@ -73,6 +73,12 @@ class ModuleNames:
     kv_b: str = "kv_b_proj"
     #: a non-attention token mixer's attribute in a layer (Mamba's ``mixer``)
     mixer: str = "mixer"
+    #: Zamba2 (``modeling_zamba2.py``): a layer that runs a shared transformer block
+    #: (``LayerGroup.shared_attention``) keeps its mixer at ``hybrid_mixer``, its own H x H Linear at
+    #: ``hybrid_linear`` and the block (``attn``, ``mlp`` and adapter lists inside) at ``shared_block``
+    hybrid_mixer: str = ""
+    hybrid_linear: str = ""
+    shared_block: str = ""
     lm_head: str = "lm_head"
     pooler: str = "pooler.dense"
     project_in: str = ""
@@ -137,6 +143,8 @@ FAMILIES: dict[str, ModuleNames] = {
                               gate_up="input_linear", down="output_linear", mixer="mamba"),
     # modeling_bamba.py / modeling_falcon_h1.py
     "bamba": ModuleNames(mlp="feed_forward", mixer="mamba"),
+    "zamba2": ModuleNames(mlp="feed_forward", gate_up="gate_up_proj", mixer="mamba", hybrid_mixer="mamba_decoder.mamba",
+                          hybrid_linear="linear", shared_block="shared_transformer"),
     # modeling_recurrent_gemma.py: attention and the RG-LRU block are both ``temporal_block``
     "recurrent_gemma": ModuleNames(attn="temporal_block", mixer="temporal_block", mlp="mlp_block"),
     "lfm2_moe": ModuleNames(o="out_proj", mlp="feed_forward", moe="feed_forward", gate="w1", up="w3", down="w2",
@@ -159,6 +167,7 @@ MODEL_TYPE_FAMILY: dict[str, str] = {
     "idefics3": "idefics3", "smolvlm": "idefics3",
     "glm": "glm", "glm4": "glm", "glm4v": "glm", "phimoe": "phimoe", "granitemoe": "granitemoe",
     "granitemoehybrid": "granitemoe", "granitemoeshared": "granitemoe", "bamba": "bamba", "falcon_h1": "bamba",
+    "zamba2": "zamba2",
     "recurrent_gemma": "recurrent_gemma", "lfm2_moe": "lfm2_moe",
     **dict.fromkeys(
         ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
@@ -221,7 +230,6 @@ PEFT_MAMBA_INCOMPATIBLE = ("out_proj", "conv1d")
 #: Families whose PyTorch modules llmcalc does not model (LoRA counts there may differ from PEFT's,
 #: and trainable_params says so). Found by benchmarks/peft_variations.py.
 UNMODELLED_MODULES: dict[str, str] = {
-    "zamba2": "Zamba2's shared transformer blocks and their per-layer LoRA-style adapter lists",
     "longcat_flash": "LongCat-Flash's two attentions and MLPs per layer and its router.classifier",
     "gemma3n_text": "Gemma 3n's AltUp, Laurel and per-layer input projections",
     "phi4_multimodal": "Phi-4-multimodal's vision and Conformer audio towers and their LoRA adapters",
