@@ -30,6 +30,7 @@ PositionalKind = Literal["learned", "rotary", "alibi", "relative", "none"]
 LMHead = Literal["tied", "untied", "none"]
 StackRole = Literal["decoder", "encoder"]
 TowerRole = Literal["vision", "audio", "projector"]
+ExtraModuleKind = Literal["linear", "embedding"]
 
 #: Norm modules per layer for each placement, before any cross-attention norm.
 #: pre: one before attention, one before the MLP (Llama, GPT-2). post: one after each (BERT,
@@ -275,15 +276,23 @@ class ExtraWeight:
     For architectures whose extra parts have no block of their own here (Gemma 3n's per-layer
     inputs, AltUp and Laurel). ``name`` is a GGUF-style tensor name (without ``blk.N.`` inside a
     layer), ``shape`` lists ``ne[0]`` first, ``component`` is a :mod:`llmcalc.params` component.
+    ``module`` is the PyTorch module holding the weight when LoRA could wrap it, as transformers
+    names it: inside the layer for a layer's extra (``laurel.linear_left``), beside the layer list
+    for a model's (``altup_projections.0``); ``module_kind`` says what it is (a Linear's ``shape``
+    is ``(in, out)``, an Embedding's ``(width, rows)``). ``""``: a bare parameter or a norm.
     """
 
     name: str
     component: str
     shape: tuple[int, ...]
+    module: str = ""
+    module_kind: ExtraModuleKind = "linear"
 
     def __post_init__(self) -> None:
         if not self.shape:
             raise SpecError(f"extra weight {self.name} needs a shape")
+        if self.module and len(self.shape) != 2:
+            raise SpecError(f"extra weight {self.name}: a {self.module_kind} module's weight is 2-D")
         for dim in self.shape:
             _positive(dim, f"{self.name} dimension")
 

@@ -9,11 +9,15 @@ spec, the same formulas as :mod:`llmcalc.params`, so the inventory cannot disagr
 Each entry stands for ``count`` consecutive layers (``first_layer`` up to ``first_layer + count -
 1``), indexed group by group as :mod:`llmcalc.tensors` does. A non-attention mixer contributes its
 ``linear`` weights (:class:`llmcalc.mixers.base.Weight` with a ``module`` name) at
-``{layers}.{i}.{mixer}.{module}``. A multimodal model's language model sits at
-``model.language_model`` (transformers 5's ``*ForConditionalGeneration``), and its towers add
-their own leaf modules (:attr:`llmcalc.spec.Tower.modules`, role ``tower``) at the tower's root; a
-tower whose root is not known is left out (its weights count as frozen, and
-:func:`towers_without_modules` names it).
+``{layers}.{i}.{mixer}.{module}``; a layer's or the model's extra weights
+(:class:`llmcalc.spec.ExtraWeight`) that name their ``module`` contribute it inside the layer or
+beside the layer list (Gemma 3n's AltUp, Laurel and per-layer-input projections). A family whose
+checkpoint layer holds several spec layers (:attr:`llmcalc.train.names.ModuleNames.sublayers`,
+LongCat-Flash) names each spec layer's attention and MLP inside its checkpoint layer. A
+multimodal model's language model sits at ``model.language_model`` (transformers 5's
+``*ForConditionalGeneration``), and its towers add their own leaf modules
+(:attr:`llmcalc.spec.Tower.modules`, role ``tower``) at the tower's root; a tower whose root is not
+known is left out (its weights count as frozen, and :func:`towers_without_modules` names it).
 """
 
 from __future__ import annotations
@@ -140,10 +144,14 @@ class _Builder:
         h, n, e = self.h, self.n, moe.num_experts
         p = _join(base, n.moe)
         router = _join(p, n.router)
+        # zero-computation experts (LongCat-Flash) are routed to, and transformers sizes the fused
+        # gate_up_proj (or up_proj) for them too (params.zero_expert_params); down_proj the real ones only
+        routed = e + moe.zero_experts
         if n.router_kind == "linear":
-            self.add(router, "linear", "router", h, e, bias=moe.router_bias, count=count, first=first)
+            self.add(router, "linear", "router", h, routed, bias=moe.router_bias, count=count, first=first)
         else:  # a bare weight Parameter (and bias): not a module PEFT can wrap
-            self.add(router + ".weight", "param", "router", h, e, bias=moe.router_bias, count=count, first=first)
+            self.add(router + ".weight", "param", "router", h, routed, bias=moe.router_bias, count=count,
+                     first=first)
         inter = moe.expert.intermediate_size
         up = (2 if moe.expert.gated else 1) * inter
         if moe.latent_size:  # Nemotron-H's latent experts: fc1/fc2_latent_proj around them (modeling_nemotron_h.py)
@@ -156,7 +164,7 @@ class _Builder:
                 self.add(_join(p, n.experts, leaf), "param", "experts", e * inter, eh, count=count, first=first)
         else:
             self.add(_join(p, n.experts, "gate_up_proj" if moe.expert.gated else "up_proj"), "param", "experts",
-                     eh, up, count=count, first=first, experts=e)
+                     eh, up, count=count, first=first, experts=routed)
             self.add(_join(p, n.experts, "down_proj"), "param", "experts", inter, eh, count=count, first=first,
                      experts=e)
         if moe.shared_expert is not None:
@@ -227,6 +235,23 @@ class _Builder:
         if group.moe is not None:
             latent_bias = any(x.name == "ffn_latent_in.bias" for x in group.extras)
             self.moe(base, group.moe, c, first, latent_bias=latent_bias)
+        self.extras(base, group.extras, c, first)
+
+    def extras(self, base: str, extras: tuple[ExtraWeight, ...], count: int, first: int) -> None:
+        """The extra weights' modules (those naming one) at ``base.{module}``."""
+        for x in extras:
+            if not x.module:
+                continue
+            if x.module_kind == "embedding":  # shape (width, rows)
+                self.add(_join(base, x.module), "embedding", "embedding", x.shape[1], x.shape[0], count=count,
+                         first=first)
+            else:
+                self.linear(_join(base, x.module), _EXTRA_ROLES.get(x.component, "other"), x.shape[0], x.shape[1],
+                            bias=False, count=count, first=first)
+
+
+#: an extra Linear's role from its params component (AltUp, Laurel, per-layer inputs: ``other``)
+_EXTRA_ROLES: dict[str, ModuleRole] = {"attention": "attention", "dense_mlp": "mlp"}
 
 
 def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
@@ -257,7 +282,10 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
         for group in stack.groups:
             if group.shared_attention:
                 hybrid += range(first, first + group.count)
-            b.layer(layers, group, first)
+            if names.sublayers:
+                _sublayers(b, names, layers, group, first, stack.num_layers // len(names.sublayers))
+            else:
+                b.layer(layers, group, first)
             first += group.count
         if hybrid and names.shared_block:
             b.shared_blocks(layers, spec.extras, hybrid)
@@ -265,6 +293,7 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
         if stack.relative_attention_buckets and first_attn is not None:
             b.add(_join(layers, "0", names.attn, "relative_attention_bias"), "embedding", "embedding",
                   stack.relative_attention_buckets, first_attn.num_heads)
+    b.extras(names.layers.rpartition(".")[0], spec.extras, 1, 0)  # beside the layer list
     if spec.pooler:
         b.add(names.pooler, "linear", "other", h, h, bias=True)
     if spec.lm_head != "none" and names.lm_head:
@@ -276,6 +305,20 @@ def module_inventory(spec: ModelSpec) -> tuple[Module, ...]:
             b.add(_join(tower.root, m.path), m.kind, "tower", m.in_features, m.out_features, bias=m.bias,
                   count=m.count)
     return tuple(b.out)
+
+
+def _sublayers(b: _Builder, names: ModuleNames, layers: str, group: LayerGroup, first: int, per_run: int) -> None:
+    """``group`` (spec layers ``first ...``) where the stack is ``len(names.sublayers)`` runs of
+    ``per_run`` layers, run ``s`` being sublayer ``s`` of checkpoint layers ``0 ... per_run - 1``."""
+    k, left = first, group.count
+    while left:
+        run, layer = divmod(k, per_run)
+        take = min(left, per_run - layer)
+        attn, mlp = names.sublayers[run]
+        b.n = replace(names, attn=attn, mlp=mlp)
+        b.layer(layers, replace(group, count=take), layer)
+        k, left = k + take, left - take
+    b.n = names
 
 
 def _text_root(path: str, root: str) -> str:

@@ -18,6 +18,8 @@ and ``2 (n - 1)`` AltUp projections of ``H x H``. The last ``num_kv_shared_layer
 earlier layer's keys and values (no k/v projections, no cache). Activation sparsity (the first 10
 layers' top-k GELU gate) has no parameters. Counted as transformers builds it, which is what the
 released checkpoints hold (the "E2B"/"E4B" names count parameters without the per-layer table).
+The extras that are ``nn.Linear`` / ``nn.Embedding`` modules carry their module names there
+(``altup.modality_router``, ``laurel.linear_left``, ``embed_tokens_per_layer``, ...), for LoRA.
 """
 
 from __future__ import annotations
@@ -84,15 +86,15 @@ def gemma3n_text(f: Fields, name: str, mt: str) -> ModelSpec:
     first_shared = n_layers - shared if shared else n_layers
     layer_extras = (
         ExtraWeight("altup_correct_scale.weight", "altup", (hidden,)),
-        ExtraWeight("altup_correct_coef.weight", "altup", (n_alt, n_alt)),
-        ExtraWeight("altup_predict_coef.weight", "altup", (n_alt, n_alt * n_alt)),
-        ExtraWeight("altup_router.weight", "altup", (hidden, n_alt)),
+        ExtraWeight("altup_correct_coef.weight", "altup", (n_alt, n_alt), "altup.correction_coefs"),
+        ExtraWeight("altup_predict_coef.weight", "altup", (n_alt, n_alt * n_alt), "altup.prediction_coefs"),
+        ExtraWeight("altup_router.weight", "altup", (hidden, n_alt), "altup.modality_router"),
         ExtraWeight("altup_router_norm.weight", "altup", (hidden,)),
-        ExtraWeight("laurel_l.weight", "laurel", (hidden, rank)),
-        ExtraWeight("laurel_r.weight", "laurel", (rank, hidden)),
+        ExtraWeight("laurel_l.weight", "laurel", (hidden, rank), "laurel.linear_left"),
+        ExtraWeight("laurel_r.weight", "laurel", (rank, hidden), "laurel.linear_right"),
         ExtraWeight("laurel_post_norm.weight", "laurel", (hidden,)),
-        ExtraWeight("inp_gate.weight", "per_layer_inputs", (hidden, per_layer)),
-        ExtraWeight("proj.weight", "per_layer_inputs", (per_layer, hidden)),
+        ExtraWeight("inp_gate.weight", "per_layer_inputs", (hidden, per_layer), "per_layer_input_gate"),
+        ExtraWeight("proj.weight", "per_layer_inputs", (per_layer, hidden), "per_layer_projection"),
         ExtraWeight("post_norm.weight", "per_layer_inputs", (hidden,)),
     )
 
@@ -123,11 +125,15 @@ def gemma3n_text(f: Fields, name: str, mt: str) -> ModelSpec:
         tie_default=True,
     )
     model_extras = [
-        ExtraWeight("per_layer_token_embd.weight", "per_layer_embedding", (n_layers * per_layer, per_layer_vocab)),
-        ExtraWeight("per_layer_model_proj.weight", "per_layer_inputs", (hidden, n_layers * per_layer)),
+        ExtraWeight("per_layer_token_embd.weight", "per_layer_embedding", (n_layers * per_layer, per_layer_vocab),
+                    "embed_tokens_per_layer", "embedding"),
+        ExtraWeight("per_layer_model_proj.weight", "per_layer_inputs", (hidden, n_layers * per_layer),
+                    "per_layer_model_projection"),
         ExtraWeight("per_layer_proj_norm.weight", "per_layer_inputs", (per_layer,)),
     ]
     for j in range(1, n_alt):
-        model_extras.append(ExtraWeight(f"altup_proj.{j - 1}.weight", "altup", (hidden, hidden)))
-        model_extras.append(ExtraWeight(f"altup_unembd_proj.{j - 1}.weight", "altup", (hidden, hidden)))
+        model_extras.append(ExtraWeight(f"altup_proj.{j - 1}.weight", "altup", (hidden, hidden),
+                                        f"altup_projections.{j - 1}"))
+        model_extras.append(ExtraWeight(f"altup_unembd_proj.{j - 1}.weight", "altup", (hidden, hidden),
+                                        f"altup_unembed_projections.{j - 1}"))
     return replace(spec, extras=tuple(model_extras))
