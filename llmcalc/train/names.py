@@ -100,9 +100,6 @@ LLAMA = ModuleNames()
 FAMILIES: dict[str, ModuleNames] = {
     "llama": LLAMA,
     "phi3": ModuleNames(qkv="qkv_proj", gate_up="gate_up_proj"),
-    # modeling_phi4_multimodal.py: Phi-3's names, the text model at the top (model.layers), the towers
-    # and projectors in model.embed_tokens_extend
-    "phi4_multimodal": ModuleNames(qkv="qkv_proj", gate_up="gate_up_proj", text_root=""),
     "starcoder2": ModuleNames(up="c_fc", down="c_proj"),
     "phi": ModuleNames(o="dense", up="fc1", down="fc2"),
     "gpt2": ModuleNames(embed="transformer.wte", pos_embed="transformer.wpe", layers="transformer.h", attn="attn",
@@ -172,7 +169,7 @@ FAMILIES: dict[str, ModuleNames] = {
 
 #: model_type -> family (model types not listed use Llama's names, and say so).
 MODEL_TYPE_FAMILY: dict[str, str] = {
-    "phi3": "phi3", "phi4_multimodal": "phi4_multimodal", "starcoder2": "starcoder2", "phi": "phi", "gpt2": "gpt2",
+    "phi3": "phi3", "starcoder2": "starcoder2", "phi": "phi", "gpt2": "gpt2",
     "gpt_bigcode": "gpt_bigcode", "gpt_neox": "gpt_neox", "bloom": "bloom", "falcon": "falcon", "gptj": "gptj",
     "opt": "opt", "bert": "bert", "t5": "t5", "mt5": "t5", "dbrx": "dbrx", "llama4": "llama4",
     "llama4_text": "llama4", "gpt_oss": "gpt_oss", "qwen2_moe": "qwen2_moe", "jamba": "jamba", "lfm2": "lfm2",
@@ -245,6 +242,7 @@ PEFT_MAMBA_INCOMPATIBLE = ("out_proj", "conv1d")
 #: Families whose PyTorch modules llmcalc does not model (LoRA counts there may differ from PEFT's,
 #: and trainable_params says so). Found by benchmarks/peft_variations.py.
 UNMODELLED_MODULES: dict[str, str] = {
+    "phi4_multimodal": "Phi-4-multimodal's vision and Conformer audio towers and their LoRA adapters",
 }
 
 
