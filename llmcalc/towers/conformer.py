@@ -14,8 +14,21 @@ neither does this count.
 
 from __future__ import annotations
 
-from llmcalc.spec import Tower
-from llmcalc.towers.base import conv, encoder_stack, linear, norm, tower, vit_attention
+from dataclasses import replace
+
+from llmcalc.spec import Tower, TowerModule
+from llmcalc.towers.base import (
+    conv,
+    conv_module,
+    embedding_module,
+    encoder_stack,
+    lin,
+    linear,
+    norm,
+    tower,
+    vit_attention,
+    with_modules,
+)
 
 
 def subsampled_size(size: int, time_reduction: int) -> int:
@@ -54,6 +67,14 @@ def phi4mm_audio(
                          conv module: LN, Conv1d(H, 2E, 1), b1 and b2 (E each), depthwise
                          Conv1d(H, H m, K, groups H), Conv1d(H m, D, 1), Conv1d(H, E, 1), all with bias
                          LayerNorms after attention and at the end
+
+    Its modules are named as in ``Phi4MultimodalAudioConformerEncoder``: ``embed.conv.{k}`` (the
+    Sequential's convolutions, activations between them), ``embed.out``,
+    ``relative_attention_bias_layer.bias_values`` (an Embedding), and in ``encoders.{i}``
+    ``feed_forward_in`` / ``feed_forward_out`` (gate_up_proj, down_proj), ``self_attn`` q/k/v/o_proj,
+    ``conv.glu.ext_pw_conv_1d``, ``conv.dw_sep_conv_1d.dw_conv`` / ``pw_conv`` and
+    ``conv.ext_pw_conv_1d``; five LayerNorms per block have biases (``glu.b1``/``b2`` are not named
+    ``.bias``).
     """
     h, c = hidden_size, nemo_conv_channels
     steps = max(time_reduction.bit_length() - 1, 0)
@@ -62,13 +83,39 @@ def phi4mm_audio(
     buckets = bias_max_distance * (1 if bias_symmetric else 2)
     ff = norm(h) + linear(h, 2 * intermediate_size) + linear(intermediate_size, h)
     e, d, m = ext_pw_out_channel, depthwise_separable_out_channel, depthwise_multiplier
-    conv_module = (
+    conv_block = (
         norm(h) + conv(h, 2 * e, 1) + 2 * e + (h * m * kernel_size + h * m) + conv(h * m, d, 1) + conv(h, e, 1)
     )
     parts = [
         ("subsampling", subsampling),
         ("relative_position_bias", buckets * num_attention_heads),
         *encoder_stack(num_blocks, attention=vit_attention(h), mlp=2 * ff, norms=2 * norm(h)),
-        ("conv_module", num_blocks * conv_module),
+        ("conv_module", num_blocks * conv_block),
     ]
-    return tower("audio", "phi4mm_conformer", parts, hidden_size=h, num_layers=num_blocks)
+    t = tower("audio", "phi4mm_conformer", parts, hidden_size=h, num_layers=num_blocks)
+    n = num_blocks
+    modules = [conv_module("embed.conv.0", 1, c, 9, bias=True)]
+    for k in range(1, steps):  # [conv, act] + (steps - 1) x [depthwise conv, point-wise conv, act]
+        modules += [conv_module(f"embed.conv.{3 * k - 1}", 1, c, 9, bias=True),
+                    conv_module(f"embed.conv.{3 * k}", c, c, 1, bias=True)]
+    modules += [
+        lin("embed.out", c * final, h),
+        embedding_module("relative_attention_bias_layer.bias_values", buckets, num_attention_heads),
+        *(lin(f"encoders.{{i}}.self_attn.{x}", h, h, count=n) for x in ("q_proj", "k_proj", "v_proj", "o_proj")),
+    ]
+    for half in ("feed_forward_in", "feed_forward_out"):
+        modules += [lin(f"encoders.{{i}}.{half}.gate_up_proj", h, 2 * intermediate_size, count=n),
+                    lin(f"encoders.{{i}}.{half}.down_proj", intermediate_size, h, count=n)]
+    cm = "encoders.{i}.conv"
+    modules += [
+        _conv1d(f"{cm}.glu.ext_pw_conv_1d", h, 2 * e, 1, n),
+        _conv1d(f"{cm}.dw_sep_conv_1d.dw_conv", 1, h * m, kernel_size, n),  # groups = H: one input channel each
+        _conv1d(f"{cm}.dw_sep_conv_1d.pw_conv", h * m, d, 1, n),
+        _conv1d(f"{cm}.ext_pw_conv_1d", h, e, 1, n),
+    ]
+    return with_modules(t, modules, other_biases=5 * n * h)
+
+
+def _conv1d(path: str, in_channels: int, out_channels: int, kernel: int, count: int) -> TowerModule:
+    """A biased ``nn.Conv1d`` in each of ``count`` blocks (``in_channels`` per group)."""
+    return replace(conv_module(path, in_channels, out_channels, kernel, bias=True), count=count)

@@ -28,7 +28,7 @@ from llmcalc.importers.hf.multimodal_common import (
 )
 from llmcalc.spec import ImageTokens, ModelSpec, Tower
 from llmcalc.towers import clip, internvit, pixtral, projectors, qwen_vl, siglip
-from llmcalc.towers.base import at
+from llmcalc.towers.base import at, lin, with_modules
 
 # --- families ---------------------------------------------------------------------------------
 
@@ -372,7 +372,16 @@ def phi4_multimodal(f: Fields, name: str, mt: str) -> ModelSpec:
             ("speech_projection", mlp2),
         ),
     )
+    # the projectors' Linears sit in model.embed_tokens_extend (Phi4MultimodalImageEmbedding /
+    # Phi4MultimodalAudioEmbedding), around the towers; the text model is model.layers (names: phi3's)
+    projector = with_modules(projector, [
+        lin("image_embed.img_projection_up", vh, text), lin("image_embed.img_projection_down", text, text),
+        *(lin(f"audio_embed.{x}_proj_for_{y}", n_in, text) for y in ("speech", "vision_speech")
+          for x, n_in in (("up", speech_in), ("down", text))),
+    ])
     v.check()
     a.check()
     tie = f.boolean("tie_word_embeddings", default=False)
-    return assemble(f, spec, [vision, audio, projector], model_type=mt, tie=tie)
+    towers = [at(vision, "model.embed_tokens_extend.image_embed.img_processor"),
+              at(audio, "model.embed_tokens_extend.audio_embed.encoder"), at(projector, "model.embed_tokens_extend")]
+    return assemble(f, spec, towers, model_type=mt, tie=tie)
