@@ -89,6 +89,11 @@ class ModuleNames:
     #: the head's path in that class when it is not ``lm_head`` (Llama 4 keeps a whole
     #: ``Llama4ForCausalLM`` at ``language_model``: ``language_model.lm_head``)
     text_lm_head: str = ""
+    #: several spec layers per checkpoint layer (LongCat-Flash): the stack is ``len(sublayers)``
+    #: runs of equal length, run ``s`` holding sublayer ``s`` of every checkpoint layer in order, and
+    #: ``sublayers[s]`` gives its attention's and MLP's paths in place of ``attn`` and ``mlp``;
+    #: empty: spec layer ``k`` is checkpoint layer ``k``
+    sublayers: tuple[tuple[str, str], ...] = ()
 
 
 LLAMA = ModuleNames()
@@ -155,6 +160,11 @@ FAMILIES: dict[str, ModuleNames] = {
     "lfm2": ModuleNames(o="out_proj", mlp="feed_forward", gate="w1", up="w3", down="w2", mixer="conv"),
     # modeling_idefics3.py / modeling_smolvlm.py: Llama's names, the language model at model.text_model
     "idefics3": ModuleNames(text_root="model.text_model"),
+    # modeling_longcat_flash.py: a LongcatFlashDecoderLayer holds self_attn[0], self_attn[1], mlps[0],
+    # mlps[1] and the MoE block (mlp, router.classifier a Linear); llmcalc's stack (importers/hf/longcat.py)
+    # is L layers of attention + MoE, then L of attention + MLP, then L of MLP alone
+    "longcat_flash": ModuleNames(router="router.classifier", router_kind="linear",
+                                 sublayers=(("self_attn.0", "mlp"), ("self_attn.1", "mlps.0"), ("", "mlps.1"))),
     "whisper": ModuleNames(embed="model.decoder.embed_tokens", pos_embed="model.decoder.embed_positions",
                            layers="model.decoder.layers", o="out_proj", cross_attn="encoder_attn", mlp="",
                            up="fc1", down="fc2", lm_head="proj_out", text_root=""),
@@ -171,9 +181,11 @@ MODEL_TYPE_FAMILY: dict[str, str] = {
     "glm": "glm", "glm4": "glm", "glm4v": "glm", "phimoe": "phimoe", "granitemoe": "granitemoe",
     "granitemoehybrid": "granitemoe", "granitemoeshared": "granitemoe", "bamba": "bamba", "falcon_h1": "bamba",
     "zamba2": "zamba2",
-    "recurrent_gemma": "recurrent_gemma", "lfm2_moe": "lfm2_moe",
+    "recurrent_gemma": "recurrent_gemma", "lfm2_moe": "lfm2_moe", "longcat_flash": "longcat_flash",
     **dict.fromkeys(
         ("llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen3_moe", "gemma", "gemma2", "gemma3_text", "gemma3",
+         # Gemma 3n: its AltUp, Laurel and per-layer-input modules are the spec's extras (ExtraWeight.module)
+         "gemma3n_text",
          "cohere", "cohere2", "granite", "olmo", "olmo2", "olmo3", "olmoe", "stablelm",
          "deepseek_v2", "deepseek_v3", "kimi_k2", "smollm3", "exaone4", "ministral", "ministral3",
          # multimodal checkpoints: their language models use Llama's names (below model.language_model)
@@ -233,8 +245,6 @@ PEFT_MAMBA_INCOMPATIBLE = ("out_proj", "conv1d")
 #: Families whose PyTorch modules llmcalc does not model (LoRA counts there may differ from PEFT's,
 #: and trainable_params says so). Found by benchmarks/peft_variations.py.
 UNMODELLED_MODULES: dict[str, str] = {
-    "longcat_flash": "LongCat-Flash's two attentions and MLPs per layer and its router.classifier",
-    "gemma3n_text": "Gemma 3n's AltUp, Laurel and per-layer input projections",
 }
 
 
