@@ -9,7 +9,7 @@ split as ``shared/reference/configs-2-params.json`` splits them:
 - ``projector_params``: ``multi_modal_projector``, Idefics3/SmolVLM's ``connector``, the Qwen-VL
   ``visual.merger`` and ``visual.deepstack_merger_list``, GLM-4V's ``visual.downsample`` and
   ``visual.merger``, LLaVA-NeXT's ``image_newline``, Phi-4-multimodal's ``img_projection_*`` and
-  ``*_proj_for_speech`` / ``*_proj_for_vision_speech``;
+  ``*_proj_for_speech`` / ``*_proj_for_vision_speech``, Gemma 3n's ``embed_vision`` and ``embed_audio``;
 - ``audio_params``: ``audio_tower``, Whisper's ``model.encoder``, Phi-4-multimodal's
   ``audio_embed.encoder``; vision also takes Phi-4-multimodal's ``image_embed`` (its SigLIP tower and
   separator vectors);
@@ -21,6 +21,9 @@ Run with the measurement venv (not a project dependency)::
     /work/mvenv/bin/python benchmarks/verify_multimodal_counts.py --write tests/data/multimodal_counts.json
 
 Without ``--write`` it prints each family's comparison with llmcalc (import from the working tree).
+Gemma 3n's vision tower is a timm model (``TimmWrapperModel``): its rows need timm (1.0.31 here) and
+torchvision importable beside transformers, else they are skipped (and a plain ``--write`` drops
+them); ``--only gemma3n --merge --write FILE`` re-measures those rows alone and keeps the rest.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ CLASSES = {
     "qwen2_audio": "Qwen2AudioForConditionalGeneration",
     "whisper": "WhisperForConditionalGeneration",
     "phi4_multimodal": "Phi4MultimodalForCausalLM",
+    "gemma3n": "Gemma3nForConditionalGeneration",  # its vision tower needs timm (and torchvision)
 }
 
 PROJECTOR_KEYS = (
@@ -64,6 +68,8 @@ PROJECTOR_KEYS = (
     "image_embed.img_projection",
     "proj_for_speech.",
     "proj_for_vision_speech.",
+    "model.embed_vision.",
+    "model.embed_audio.",
 )
 VISION_KEYS = ("vision_tower.", "visual.", "vision_model.", "image_embed.")
 AUDIO_KEYS = ("audio_tower.", "audio_embed.encoder.")
@@ -945,7 +951,96 @@ def configs() -> list[tuple[str, dict[str, Any]]]:
     out.append(("qwen2_audio-defaults", {"model_type": "qwen2_audio", "text_config": dict(small), "audio_config": {}}))
     out.append(("phi4_multimodal-defaults", {"model_type": "phi4_multimodal", **small}))
     out.append(("whisper-defaults", {"model_type": "whisper", "vocab_size": 51866, "pad_token_id": 0}))
-    return out
+    return out + gemma3n_configs()
+
+
+def gemma3n_configs() -> list[tuple[str, dict[str, Any]]]:
+    """Gemma 3n: a small text model; MobileNetV5 narrowed and varied through timm's ``model_args``
+    (its block list is fixed by the architecture name); USM audio towers with uneven heads,
+    kernels and strides; head tying; and the defaults (the E4B-like reference of the config class)."""
+    text = {
+        "model_type": "gemma3n_text",
+        "vocab_size": 512,
+        "vocab_size_per_layer_input": 384,
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 5,
+        "num_attention_heads": 2,
+        "num_key_value_heads": 1,
+        "head_dim": 32,
+        "hidden_size_per_layer_input": 16,
+        "altup_num_inputs": 3,
+        "laurel_rank": 8,
+        "num_kv_shared_layers": 2,
+        "layer_types": ["sliding_attention", "full_attention", "sliding_attention", "full_attention",
+                        "sliding_attention"],
+    }  # fmt: skip
+    audio = {
+        "hidden_size": 64,
+        "conf_num_hidden_layers": 2,
+        "conf_num_attention_heads": 4,
+        "input_feat_size": 32,
+        "sscp_conv_channel_size": [16, 8],
+        "vocab_size": 24,
+    }
+    return [
+        (
+            "gemma3n-a",
+            {
+                "model_type": "gemma3n",
+                "vision_soft_tokens_per_image": 64,
+                "text_config": text,
+                "vision_config": {"hidden_size": 96, "vocab_size": 32, "model_args": {"channel_multiplier": 0.25}},
+                "audio_config": audio,
+            },
+        ),
+        (
+            "gemma3n-varied-untied",
+            {
+                "model_type": "gemma3n",
+                "tie_word_embeddings": False,
+                "text_config": {**text, "intermediate_size": [96, 128, 64, 128, 96], "altup_num_inputs": 2},
+                "vision_config": {
+                    "hidden_size": 48,
+                    "model_args": {
+                        "channel_multiplier": 0.5,
+                        "in_chans": 1,
+                        "stem_bias": False,
+                        "stem_size": 40,
+                        "msfa_indices": [-3, -1],
+                        "group_size": 8,
+                    },
+                },
+                "audio_config": {
+                    **audio,
+                    "hidden_size": 60,
+                    "conf_num_attention_heads": 8,
+                    "conf_conv_kernel_size": 7,
+                    "input_feat_size": 40,
+                    "sscp_conv_channel_size": [12, 6],
+                    "sscp_conv_kernel_size": [[3, 5], [5, 3]],
+                    "sscp_conv_stride_size": [[2, 1], [1, 2]],
+                },
+            },
+        ),
+        (
+            "gemma3n-fixstem-text-untied",
+            {
+                "model_type": "gemma3n",
+                "text_config": {**text, "tie_word_embeddings": False, "num_kv_shared_layers": 0},
+                "vision_config": {
+                    "hidden_size": 32,
+                    "vocab_size": 8,
+                    "model_args": {"channel_multiplier": 0.375, "fix_stem": False, "msfa_indices": [0, 2, 4],
+                                   "group_size": 0, "layer_scale_init_value": None},
+                },  # fmt: skip
+                "audio_config": {**audio, "conf_num_hidden_layers": 3, "sscp_conv_channel_size": [8, 16]},
+            },
+        ),
+        ("gemma3n-towers-default", {"model_type": "gemma3n", "text_config": text, "vision_config": {},
+                                    "audio_config": {}}),  # fmt: skip
+        ("gemma3n-defaults", {"model_type": "gemma3n"}),
+    ]
 
 
 def measure(config: dict[str, Any]) -> dict[str, int]:
@@ -1134,6 +1229,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", type=Path, help="write the measured table (JSON) here")
     parser.add_argument("--only", help="only configs whose name starts with this")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --write and --only: replace or add only the selected rows in the existing table",
+    )
     args = parser.parse_args()
     import transformers
 
@@ -1157,7 +1257,13 @@ def main() -> int:
         diff = {k: (ours[k], v) for k, v in measured.items() if ours.get(k) != v}
         failures += bool(diff)
         print(f"{'ok  ' if not diff else 'DIFF'} {name} total={measured['total']:,} {diff or ''}")
-    if args.write:
+    if args.write and args.merge:
+        payload = json.loads(args.write.read_text())
+        fresh = {row["name"] for row in rows}
+        payload["configs"] = [r for r in payload["configs"] if r["name"] not in fresh] + rows
+        args.write.write_text(json.dumps(payload, indent=1) + "\n")
+        print(f"merged {len(rows)} configs into {args.write}")
+    elif args.write:
         payload = {
             "transformers_version": transformers.__version__,
             "script": "benchmarks/verify_multimodal_counts.py",

@@ -25,7 +25,10 @@ Rules:
   decoder context. Qwen2-Audio pools them once more (25 tokens per second, ``Qwen2AudioEncoder``'s
   ``avg_pooler``) and puts them into the language model's context. Phi-4-multimodal's Conformer
   compresses 100 mel frames per second eightfold (``audio_compression_rate`` 8 of
-  ``Phi4MultimodalFeatureExtractor``, ``time_reduction`` 8): 12.5 tokens per second.
+  ``Phi4MultimodalFeatureExtractor``, ``time_reduction`` 8): 12.5 tokens per second. Gemma 3n's
+  audio tower gives a fixed ``audio_soft_tokens_per_image`` (188) tokens per clip plus the
+  begin/end-of-audio markers, its feature extractor cutting a clip at 30 s (``max_length`` 480,000
+  samples of ``Gemma3nAudioFeatureExtractor``; ``processing_gemma3n.py``): one clip per request.
 """
 
 from __future__ import annotations
@@ -154,7 +157,11 @@ def media_tokens(
         if tower is None:
             raise MediaError(f"{spec.name} has no audio tower: --audio needs a speech model")
         rate = AUDIO_TOKENS_PER_SECOND.get(tower.kind)
-        if rate is None:
+        clip = tower.image_tokens  # a fixed cost per clip (Gemma 3n)
+        if clip is not None and clip.fixed is not None:
+            audio = clip.fixed + clip.extra
+            notes.append(f"one audio clip: {clip.fixed} tokens plus {clip.extra} markers, cut at 30 s")
+        elif rate is None:
             notes.append(
                 f"{spec.name}'s encoder turns audio into {AUDIO_FRAMES_PER_SECOND.get(tower.kind, 50)} frames per "
                 "second that the decoder reads by cross-attention; they add no decoder context"

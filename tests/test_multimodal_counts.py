@@ -52,7 +52,7 @@ def test_table_covers_every_multimodal_family() -> None:
     assert families >= {
         "gemma3", "llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "mllama",
         "mistral3", "llama4", "internvl", "smolvlm", "idefics3", "glm4v", "glm4v_moe", "qwen2_audio", "whisper",
-        "phi4_multimodal",
+        "phi4_multimodal", "gemma3n",
     }  # fmt: skip
     assert TABLE["transformers_version"].startswith("5.")
 
@@ -93,6 +93,24 @@ def test_gemma3_shows_fixed_image_tokens() -> None:
     assert vision.image_tokens.fixed == row["config"]["mm_tokens_per_image"]
 
 
+def test_gemma3n_shows_fixed_image_tokens() -> None:
+    """Gemma 3n's vision tower carries vision_soft_tokens_per_image plus the two image markers."""
+    row = next(r for r in ROWS if r["name"] == "gemma3n-a")
+    vision = next(t for t in spec_from_hf_config(row["config"], source="g").towers if t.role == "vision")
+    assert vision.image_tokens is not None
+    assert (vision.image_tokens.fixed, vision.image_tokens.extra) == (row["config"]["vision_soft_tokens_per_image"], 2)
+
+
+@pytest.mark.parametrize("seconds", [1.5, 12.0, 45.0])
+def test_gemma3n_audio_costs_a_fixed_clip(seconds: float) -> None:
+    """A Gemma 3n audio clip adds audio_soft_tokens_per_image plus two markers, whatever its length."""
+    from llmcalc.media import media_tokens
+
+    config = {**next(r for r in ROWS if r["name"] == "gemma3n-a")["config"], "audio_soft_tokens_per_image": 50}
+    media = media_tokens(spec_from_hf_config(config, source="g"), images=2, audio_seconds=seconds)
+    assert (media.image_tokens, media.audio_tokens) == (2 * (config["vision_soft_tokens_per_image"] + 2), 52)
+
+
 def test_absent_sub_configs_take_the_defaults_and_say_so() -> None:
     """A config without text_config/vision_config counts transformers' default model, with a warning each."""
     spec = spec_from_hf_config({"model_type": "gemma3"}, source="cfg.json")
@@ -107,8 +125,13 @@ def test_absent_sub_configs_take_the_defaults_and_say_so() -> None:
         ({"model_type": "qwen3_vl", "text_config": {}, "vision_config": {"depth": "x"}}, "vision_config.depth"),
         ({"model_type": "llava", "text_config": {}, "vision_config": {"model_type": "dinov2"}}, "dinov2"),
         ({"model_type": "gemma3", "text_config": [], "vision_config": {}}, "text_config"),
+        ({"model_type": "gemma3n", "vision_config": {"architecture": "resnet50"}}, "vision_config.architecture"),
+        ({"model_type": "gemma3n", "vision_config": {"model_args": {"se_layer": "x"}}}, "se_layer"),
+        ({"model_type": "gemma3n", "vision_config": {"model_args": {"msfa_indices": [7]}}}, "msfa_indices"),
+        ({"model_type": "gemma3n", "audio_config": {"sscp_conv_kernel_size": [3, 3]}}, "sscp_conv_kernel_size"),
     ],
-    ids=["bad-text-field", "bad-vision-field", "unknown-tower", "text-config-not-mapping"],
+    ids=["bad-text-field", "bad-vision-field", "unknown-tower", "text-config-not-mapping", "gemma3n-timm-model",
+         "gemma3n-model-args", "gemma3n-msfa-indices", "gemma3n-sscp-kernels"],  # fmt: skip
 )
 def test_bad_multimodal_configs_name_the_key(config: dict[str, Any], message: str) -> None:
     """A broken nested config is refused with a message naming the key."""

@@ -7,7 +7,7 @@ Face transformers 5.24; the file named in each docstring is under ``src/transfor
 from __future__ import annotations
 
 from llmcalc.spec import Tower
-from llmcalc.towers.base import lin, linear, norm, tower, with_modules
+from llmcalc.towers.base import embedding_module, lin, linear, norm, tower, with_modules
 
 
 def _projector(kind: str, parts: list[tuple[str, int]], out: int) -> Tower:
@@ -78,3 +78,19 @@ def linear_projector(in_dim: int, out_dim: int, *, bias: bool, kind: str) -> Tow
     t = _projector(kind, [("projection", linear(in_dim, out_dim, bias=bias))], out_dim)
     # The module itself (Mllama's ``multi_modal_projector``) or its one child; the importer's root says which.
     return with_modules(t, [lin("", in_dim, out_dim, bias=bias)])
+
+
+def gemma3n_embedder(mm_dim: int, text_dim: int, *, vocab: int, kind: str) -> Tower:
+    """Gemma 3n's ``embed_vision`` / ``embed_audio`` (``gemma3n/modeling_gemma3n.py``
+    ``Gemma3nMultimodalEmbedder``): an ``Embedding(vocab, M)`` for the modality's hard tokens, two
+    RMSNorms of ``M`` (hard and soft), ``Linear(M, T)`` without bias, and a scale-free RMSNorm.
+    Modules ``embedding`` and ``embedding_projection``."""
+    parts = [
+        ("embedding", vocab * mm_dim),
+        ("norm", 2 * norm(mm_dim, bias=False)),
+        ("projection", linear(mm_dim, text_dim, bias=False)),
+    ]
+    t = _projector(kind, parts, text_dim)
+    return with_modules(
+        t, [embedding_module("embedding", vocab, mm_dim), lin("embedding_projection", mm_dim, text_dim, bias=False)]
+    )

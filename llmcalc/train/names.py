@@ -190,7 +190,7 @@ MODEL_TYPE_FAMILY: dict[str, str] = {
          "deepseek_v2", "deepseek_v3", "kimi_k2", "smollm3", "exaone4", "ministral", "ministral3",
          # multimodal checkpoints: their language models use Llama's names (below model.language_model)
          "mistral3", "llava", "llava_next", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "qwen3_vl_moe", "mllama",
-         "glm4v_moe", "internvl"),
+         "glm4v_moe", "internvl", "gemma3n"),
         "llama"),
 }
 

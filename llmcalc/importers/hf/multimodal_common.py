@@ -151,6 +151,8 @@ for _type, _positions in {
 }.items():  # fmt: skip
     TEXT_DEFAULTS[_type]["max_position_embeddings"] = _positions
 TEXT_DEFAULTS["gemma3_text"]["sliding_window"] = 4096
+#: Gemma3nTextConfig's defaults are applied by its own builder (importers.hf.gemma3n).
+TEXT_DEFAULTS["gemma3n_text"] = {}
 #: Phi4MultimodalConfig keeps its text fields at the top level.
 TEXT_DEFAULTS["phi4_multimodal_text"] = {
     "vocab_size": 200064, "hidden_size": 3072, "intermediate_size": 8192, "num_hidden_layers": 32,

@@ -62,6 +62,7 @@ BUILDERS: dict[str, str] = {
     "qwen2_audio": "whisper:qwen2_audio",
     "whisper": "whisper:whisper",
     "phi4_multimodal": "multimodal:phi4_multimodal",
+    "gemma3n": "vlm_gemma3n:gemma3n",
     "ministral3": "llama:mistral",
     # 2025-26 MoE and dense text families
     "glm": "glm:glm",
