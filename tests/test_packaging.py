@@ -34,6 +34,7 @@ def test_wheel_contains_presets_and_gpu_catalogue(tmp_path: Path) -> None:
     presets = {p.name for p in (ROOT / "presets").glob("*.yaml")}
     assert {f"llmcalc/presets/{n}" for n in presets} <= names
     assert "llmcalc/presets/index.json" in names
+    assert "llmcalc/presets/parsed.json" in names
     assert "llmcalc/data/gpus.yaml" in names
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "llmcalc").rglob("*.py")}
     assert modules - names == set(), "subpackages missing from [tool.setuptools] packages in pyproject.toml"

@@ -67,7 +67,11 @@ def read_bytes(path: str | os.PathLike[str], *, limit: int = MAX_TEXT_FILE_BYTES
 
 def read_text(path: str | os.PathLike[str]) -> str:
     """The file's text (UTF-8), with errors that name it."""
-    data = read_bytes(path)
+    return decode_text(read_bytes(path), path)
+
+
+def decode_text(data: bytes, path: str | os.PathLike[str]) -> str:
+    """``data`` read from ``path`` as UTF-8 text; an error names the file."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

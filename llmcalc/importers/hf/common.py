@@ -4,7 +4,7 @@ merging identical layers into groups, the decoder-spec constructor and the Llama
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -64,17 +64,33 @@ def layer_windows(f: Fields, n_layers: int, default_types: list[str] | None) -> 
     return [window if t in ("sliding_attention", "chunked_attention") else None for t in types]
 
 
-def merge_groups(n_layers: int, make: Callable[[int], LayerGroup]) -> tuple[LayerGroup, ...]:
+def merge_groups(
+    n_layers: int, make: Callable[[int], LayerGroup], key: Callable[[int], Hashable] | None = None
+) -> tuple[LayerGroup, ...]:
     """The layers ``make(0) ... make(n - 1)`` as counted groups of identical layers.
 
     Identical layers need not be consecutive (Gemma 2 alternates sliding and full attention), so
-    they are merged by value, in order of first appearance.
+    they are merged by value, in order of first appearance. ``key(i)``, when given, is all that layer
+    ``i`` depends on: ``make`` is then called once per distinct key, not once per layer (building and
+    comparing every layer of 112 presets was a third of ``llmcalc params``' start-up).
     """
-    counts: dict[LayerGroup, int] = {}
+    if key is not None:
+        firsts: dict[Hashable, int] = {}  # key -> its first layer
+        counts: dict[Hashable, int] = {}
+        for i in range(n_layers):
+            k = key(i)
+            firsts.setdefault(k, i)
+            counts[k] = counts.get(k, 0) + 1
+        merged: dict[LayerGroup, int] = {}  # two keys may still give the same layer
+        for k, first in firsts.items():
+            layer = make(first)
+            merged[layer] = merged.get(layer, 0) + counts[k]
+        return tuple(replace(layer, count=n) for layer, n in merged.items())
+    by_value: dict[LayerGroup, int] = {}
     for i in range(n_layers):
         layer = make(i)
-        counts[layer] = counts.get(layer, 0) + 1
-    return tuple(replace(layer, count=n) for layer, n in counts.items())
+        by_value[layer] = by_value.get(layer, 0) + 1
+    return tuple(replace(layer, count=n) for layer, n in by_value.items())
 
 
 def decoder_spec(
@@ -86,6 +102,7 @@ def decoder_spec(
     vocab: int,
     n_layers: int,
     make_layer: Callable[[int], LayerGroup],
+    layer_key: Callable[[int], Hashable] | None = None,
     positional: Positional,
     norm: Norm,
     tie_default: bool,
@@ -102,7 +119,7 @@ def decoder_spec(
         model_type=model_type,
         vocab_size=vocab,
         hidden_size=hidden,
-        stacks=(Stack(role="decoder", groups=merge_groups(n_layers, make_layer), final_norm=final_norm),),
+        stacks=(Stack(role="decoder", groups=merge_groups(n_layers, make_layer, layer_key), final_norm=final_norm),),
         positional=positional,
         norm=norm,
         lm_head="tied" if tied else "untied",
@@ -194,6 +211,7 @@ def llama_like(
         vocab=vocab,
         n_layers=n_layers,
         make_layer=layer,
+        layer_key=lambda i: (windows[i], moe_at(i) if moe_at else None),  # what layer(i) reads of i
         positional=positional,
         norm=norm,
         tie_default=tie_default,
