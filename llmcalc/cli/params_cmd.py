@@ -8,7 +8,6 @@ import click
 
 from llmcalc.cli.options import json_option, model_argument, presets_dir_option, warn, width_option
 from llmcalc.importers.presets import load_all_presets
-from llmcalc.jsonout import dumps
 from llmcalc.loading import LoadedModel, load_model
 from llmcalc.params import ParamCounts, count_params
 
@@ -43,6 +42,8 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
         rows = [(p, count_params(p.spec)) for p in load_all_presets(extra_dirs=presets_dirs)]
         rows.sort(key=SORT_KEYS[sort])
         if as_json:
+            from llmcalc.jsonout import dumps  # here, not at the top: a table never needs it
+
             click.echo(dumps([{"model": p.name, "source": str(p.path), **_fields(c)} for p, c in rows], key="models"))
             return
         from llmcalc.render.params import compare_table
@@ -63,6 +64,8 @@ def params(model: str | None, sort: str, exact: bool, as_json: bool, presets_dir
         warn(f"{check.counted_params:,} parameters counted from the files, {check.analytical_params:,} from the "
              f"architecture ({check.difference_params:+,}); the config and the weights disagree")
     if as_json:
+        from llmcalc.jsonout import dumps
+
         files = {"files": _files_json(loaded, check)} if loaded.weights is not None else {}
         towers = {"towers": _towers_json(loaded.spec)} if loaded.spec.towers else {}
         click.echo(dumps({"model": loaded.spec.name, "source": loaded.source, **_fields(counts), **towers, **files}))
@@ -126,6 +129,8 @@ def presets(as_json: bool, presets_dirs: tuple[str, ...], width: int | None) -> 
     for path, error in broken:
         warn(f"broken preset {path} (left out): {error}")
     if as_json:
+        from llmcalc.jsonout import dumps
+
         click.echo(dumps([
             {
                 "name": p.name,

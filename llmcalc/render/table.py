@@ -29,6 +29,7 @@ from typing import IO, Literal
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -203,7 +204,13 @@ class FitTable:
             yield from self._stacked(max_width, keep)
         else:
             style, keep, widths = found
-            yield self._table(keep, widths, style)
+            lines = self._plain_lines(console, options, keep, widths, style)
+            if lines is None:
+                yield self._table(keep, widths, style)
+            else:
+                for line in lines:
+                    yield Segment(line)
+                    yield Segment.line()
         left_out = [" ".join(self.columns[i].header.split()) for i in range(len(self.columns)) if i not in keep]
         if left_out:
             yield Text(wrap_words(f"Not shown at {max_width} columns: {', '.join(left_out)}; {self.hint} "
@@ -251,6 +258,74 @@ class FitTable:
                 cells.append(cell)
             t.add_row(*cells)
         return t
+
+    def _cell_text(self, i: int, cell: Cell, width: int) -> str:
+        """The text a cell shows at ``width``: list and label cells wrapped as :meth:`_table` wraps them."""
+        return wrap_words(_plain(cell), width) if self.columns[i].kind in ("list", "label") else _plain(cell)
+
+    def _plain_lines(self, console: Console, options: ConsoleOptions, keep: Sequence[int], widths: Sequence[int],
+                     style: str) -> list[str] | None:
+        """The lines rich draws for :meth:`_table`, drawn here, when they can carry no styling (the console
+        has no colour system: output to a pipe or a file) and every header and cell is one line of plain
+        printable text that fits its column; else None, and rich draws the table.
+
+        For the 112-row preset comparison this takes a fraction of the ~25 ms rich's Table takes, most of
+        ``llmcalc params``' start-up over its imports (``benchmarks/bench.py startup``). The border lines
+        come from rich's own box (substituted as rich does for the console's encoding), the padding and
+        section rules are rich's (``tests/test_table_plain.py`` compares the two at many widths).
+        """
+        if console.color_system is not None or console.legacy_windows:
+            return None
+        rows: list[list[str]] = []
+        if self.show_header:
+            rows.append([wrap_words(self.columns[i].header, w) for i, w in zip(keep, widths, strict=True)])
+        section_after: list[bool] = [False] * len(rows)  # a rule below the row (the header's is drawn anyway)
+        for row in self.rows:
+            if row is None:
+                if len(rows) > self.show_header:
+                    section_after[-1] = True
+                continue
+            cells = []
+            for i, w in zip(keep, widths, strict=True):
+                text = self._cell_text(i, row[i], w)
+                if isinstance(row[i], str) and ("[" in text or ":" in text):  # rich markup or an emoji code
+                    return None
+                cells.append(text)
+            rows.append(cells)
+            section_after.append(False)
+        aligns = [self.columns[i].align for i in keep]
+        for cells in rows:
+            for text, w, align in zip(cells, widths, aligns, strict=True):
+                if not text.isprintable() or text != text.strip() or cell_len(text) > w or align == "center":
+                    return None
+        edge = style == "boxed"
+        frame = (box.HEAVY_HEAD if edge else box.SIMPLE_HEAD).substitute(options, safe=console.safe_box)
+        if not self.show_header:
+            frame = frame.get_plain_headed_box()
+        pad_left, pad_right = (1, 1) if edge else (0, 1)  # compact: padding (0, 1, 0, 0), no padding at the edges
+        last_col = len(keep) - 1
+        outer = [w + pad_left + (0 if j == last_col and not edge else pad_right) for j, w in enumerate(widths)]
+        lines = [frame.get_top(outer)] if edge else []
+        for n, cells in enumerate(rows):
+            if n == 0:
+                left, vertical, right = frame.head_left, frame.head_vertical, frame.head_right
+            elif n == len(rows) - 1:
+                left, vertical, right = frame.foot_left, frame.foot_vertical, frame.foot_right
+            else:
+                left, vertical, right = frame.mid_left, frame.mid_vertical, frame.mid_right
+            shown = []
+            for j, (text, w, align) in enumerate(zip(cells, widths, aligns, strict=True)):
+                fill = " " * (w - cell_len(text))
+                body = fill + text if align == "right" else text + fill
+                shown.append(" " * pad_left + body + " " * (outer[j] - w - pad_left))
+            lines.append((left if edge else "") + vertical.join(shown) + (right if edge else ""))
+            if n == 0 and self.show_header:
+                lines.append(frame.get_row(outer, "head", edge=edge))
+            elif section_after[n] and n < len(rows) - 1:
+                lines.append(frame.get_row(outer, "row", edge=edge))
+        if edge:
+            lines.append(frame.get_bottom(outer))
+        return lines
 
     def _stacked(self, max_width: int, keep: Sequence[int]) -> Iterable[RenderableType]:
         """One block per row: the ``id`` cells on the first line, then ``Header: value`` pieces."""
