@@ -27,7 +27,7 @@ PRESETS_DIR = ROOT / "presets"
 def test_parsed_file_is_current() -> None:
     """The committed presets/parsed.json is what build_parsed writes (rerun scripts/build_preset_index.py)."""
     committed = json.loads((PRESETS_DIR / PARSED_FILE).read_text(encoding="utf-8"))
-    assert same_data(committed, build_parsed(PRESETS_DIR))
+    assert same_data(committed, build_parsed(PRESETS_DIR)), "stale: run python scripts/build_preset_index.py"
 
 
 def test_listing_equals_reading_each_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,7 +42,8 @@ def test_every_builtin_entry_is_used() -> None:
     """Every built-in file matches its entry, so no preset is parsed from YAML when listing."""
     parsed = read_parsed(builtin_dir())
     for path in sorted(PRESETS_DIR.glob("*.yaml")):
-        assert parsed[path.name]["key"] == file_key(path.read_bytes()), path.name
+        entry = parsed.get(path.name, {})
+        assert entry.get("key") == file_key(path.read_bytes()), f"{path.name}: run python scripts/build_preset_index.py"
 
 
 def _folder(tmp_path: Path) -> Path:
