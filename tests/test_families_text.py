@@ -174,3 +174,17 @@ def test_gemma3n_components() -> None:
     h, r = config["hidden_size"], config["laurel_rank"]
     assert counts.component("laurel") == layers * (2 * h * r + h)
     assert counts.component("altup") > 0
+
+
+@pytest.mark.parametrize("model_type", ["qwen3_moe", "qwen2_moe", "olmoe", "mixtral"])
+def test_expert_count_under_either_name(model_type: str) -> None:
+    """transformers' attribute_map makes num_experts and num_local_experts one field, and save_pretrained may
+    write either (transformers 5 writes Qwen3-MoE's as num_local_experts): both names give the same count."""
+    from llmcalc import count_params, spec_from_hf_config
+
+    base = {"model_type": model_type, "vocab_size": 1000, "hidden_size": 64, "intermediate_size": 128,
+            "moe_intermediate_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+            "num_experts_per_tok": 2}
+    counts = {count_params(spec_from_hf_config({**base, key: 4}, source=key)).total_params
+              for key in ("num_experts", "num_local_experts")}
+    assert len(counts) == 1

@@ -92,6 +92,19 @@ def test_tokenizer_json_beside_a_config_is_read(tmp_path: Path, runner: CliRunne
     assert q8["file_bytes"] > q8["total_bytes"] and q8["file_bytes_estimated"] is False
 
 
+def test_tokenizer_config_with_transformers_model_max_length_is_read(tmp_path: Path, runner: CliRunner) -> None:
+    """transformers writes model_max_length int(1e30) (31 digits) into tokenizer_config.json: a folder with one
+    is read, not refused (found on llama.cpp-converted folders, benchmarks/measure_gguf_llamacpp.py)."""
+    config = {"model_type": "llama", "hidden_size": 256, "intermediate_size": 512, "num_attention_heads": 4,
+              "num_key_value_heads": 4, "num_hidden_layers": 2, "vocab_size": 8, "max_position_embeddings": 64}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    tok = {"model": {"type": "BPE", "vocab": {c: i for i, c in enumerate("abcdefgh")}, "merges": []}}
+    (tmp_path / "tokenizer.json").write_text(json.dumps(tok))
+    (tmp_path / "tokenizer_config.json").write_text('{"model_max_length": 1000000000000000019884624838656}')
+    result = runner.invoke(cli, ["quant", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+
+
 def test_memory_json_carries_file_bytes(runner: CliRunner) -> None:
     """`memory --quant q4_k_m --json` gives each GGUF format's file_bytes."""
     result = runner.invoke(cli, ["memory", "qwen3-0.6b", "--quant", "q4_k_m", "--json"])

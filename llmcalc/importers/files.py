@@ -27,8 +27,9 @@ from llmcalc.errors import ConfigError
 #: ~100 KB, presets ~10 KB); refuse them after reading at most this much.
 MAX_TEXT_FILE_BYTES = 4 * 1024 * 1024
 
-#: The longest integer a config or preset may hold (published totals are 13 digits).
-MAX_INT_DIGITS = 30
+#: The longest integer a config or preset may hold (published totals are 13 digits; the
+#: ``model_max_length`` sentinel transformers writes into tokenizer_config.json, int(1e30), has 31).
+MAX_INT_DIGITS = 40
 
 #: Values a YAML document may expand to once its aliases are followed (presets hold ~100).
 MAX_YAML_NODES = 200_000

@@ -218,8 +218,15 @@ def llama_like(
     )
 
 
+#: transformers' ``attribute_map`` makes these two names one field in most MoE configs, and
+#: ``save_pretrained`` may write either (Qwen3-MoE's maps ``num_experts`` to ``num_local_experts``).
+_EXPERT_COUNT_ALIAS = {"num_experts": "num_local_experts", "num_local_experts": "num_experts"}
+
+
 def simple_moe(f: Fields, experts_key: str, inter_key: str, **kw: Any) -> MoE | None:
-    n = f.integer(experts_key)
+    """A MoE block of ``experts_key`` experts (or its alias) of ``inter_key`` width, top-k routing."""
+    alias = _EXPERT_COUNT_ALIAS.get(experts_key)
+    n = f.integer(experts_key, alias) if alias else f.integer(experts_key)
     k = f.integer("num_experts_per_tok", "experts_per_token")
     inter = f.integer(inter_key)
     if f.errors:
