@@ -9,9 +9,11 @@ released ``preprocessor_config.json`` values where they differ (Qwen3-VL's pixel
 Rules:
 
 - **fixed**: a fixed number per image whatever its size (Gemma 3: ``mm_tokens_per_image`` = 256
-  plus the begin/end-of-image markers; LLaVA-1.5: 576; InternVL: 256 per tile; Llama 4: 144 per tile;
-  Idefics3/SmolVLM: per tile), plus ``extra`` marker tokens. Tiling (InternVL, LLaVA-NeXT,
-  Idefics3, Llama 4) is not modelled: one tile per image.
+  plus the begin/end-of-image markers; LLaVA-1.5: 576), plus ``extra`` marker tokens.
+- **tiled** (LLaVA-NeXT's any-resolution grid, Idefics3/SmolVLM's image splitting, InternVL's
+  dynamic tiles, Llama 4's tiles): the image is cut into tiles of the tower's size as the family's
+  processor does, each with its tokens and separators, plus a global or thumbnail tile
+  (:mod:`llmcalc.image_tiling`, one function per rule).
 - **dynamic** (Qwen2-VL, Qwen2.5-VL, Qwen3-VL, GLM-4V): ``smart_resize`` (``qwen2_vl/
   image_processing_qwen2_vl.py``) rounds height and width to multiples of ``f = patch x merge``,
   scales them into ``[min_pixels, max_pixels]`` keeping the aspect ratio, and the image costs
@@ -37,6 +39,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from llmcalc import image_tiling
 from llmcalc.errors import LLMCalcError
 from llmcalc.spec import ImageTokens, ModelSpec
 
@@ -100,6 +103,8 @@ def image_tokens(rule: ImageTokens, *, width: int, height: int) -> int:
     """Context tokens one ``width x height`` image costs under ``rule`` (module docstring)."""
     if width <= 0 or height <= 0:
         raise MediaError(f"an image must have a positive size, got {width}x{height}")
+    if rule.tiling is not None:
+        return tiled_image_tokens(rule, width=width, height=height)
     if rule.fixed is not None:
         return rule.fixed + rule.extra
     if rule.patch_size is None:
@@ -121,6 +126,24 @@ def image_tokens(rule: ImageTokens, *, width: int, height: int) -> int:
     return (h_bar // factor) * (w_bar // factor) + rule.extra
 
 
+def tiled_image_tokens(rule: ImageTokens, *, width: int, height: int) -> int:
+    """Context tokens of one image under a tiling ``rule``, markers included (:mod:`llmcalc.image_tiling`)."""
+    size = {"width": width, "height": height, "tile_size": rule.tile_size}
+    per_tile = rule.fixed or 0
+    if rule.tiling == "llava_next":
+        patch = rule.patch_size or 1
+        return image_tiling.llava_next_tokens(
+            **size, patch_size=patch, grid_pinpoints=rule.grid_pinpoints, base_tokens=per_tile
+        )
+    if rule.tiling == "idefics3":
+        return image_tiling.idefics3_tokens(**size, longest_edge=rule.longest_edge, tile_tokens=per_tile)
+    if rule.tiling == "internvl":
+        return image_tiling.internvl_tokens(
+            **size, min_tiles=rule.min_tiles, max_tiles=rule.max_tiles, tile_tokens=per_tile
+        )
+    return image_tiling.llama4_tokens(**size, max_tiles=rule.max_tiles, tile_tokens=per_tile)
+
+
 def media_tokens(
     spec: ModelSpec,
     *,
@@ -139,17 +162,11 @@ def media_tokens(
         rule = vision.image_tokens
         sizes = [*image_sizes, *([DEFAULT_IMAGE_SIZE] * images)]
         per_image = [(w, h, image_tokens(rule, width=w, height=h)) for w, h in sizes]
-        if images and rule.fixed is None:
+        if images and (rule.fixed is None or rule.tiling is not None):
             notes.append(
                 f"--images assumes {DEFAULT_IMAGE_SIZE[0]}x{DEFAULT_IMAGE_SIZE[1]} images; --image WxH sets a size"
             )
-        if rule.fixed is not None and vision.kind in (
-            "internvit",
-            "llama4_vision",
-            "smolvlm_vision",
-            "idefics3_vision",
-            "phi4mm_siglip",
-        ):
+        if rule.tiling is None and vision.kind == "phi4mm_siglip":
             notes.append("one tile per image: the processor's splitting of large images into tiles is not modelled")
     audio = 0
     if audio_seconds:

@@ -30,6 +30,7 @@ PositionalKind = Literal["learned", "rotary", "alibi", "relative", "none"]
 LMHead = Literal["tied", "untied", "none"]
 StackRole = Literal["decoder", "encoder"]
 TowerRole = Literal["vision", "audio", "projector"]
+TilingKind = Literal["llava_next", "idefics3", "internvl", "llama4"]
 ExtraModuleKind = Literal["linear", "embedding"]
 
 #: Norm modules per layer for each placement, before any cross-attention norm.
@@ -431,6 +432,11 @@ class ImageTokens:
     row of merged patches (Pixtral's ``[IMG_BREAK]``), where ``max_pixels`` bounds the longest edge
     squared. ``cross_attention_tokens`` are what each image puts in the cross-attention layers'
     cache instead (Mllama: ``max_num_tiles x ((S / P)^2 + 1)`` vision tokens).
+    ``tiling`` names a processor that cuts the image into ``tile_size`` tiles
+    (:mod:`llmcalc.image_tiling`); ``fixed`` is then the tokens per tile (LLaVA-NeXT: of the base
+    tile, with ``patch_size``), ``min_tiles``/``max_tiles`` bound the grid (InternVL, Llama 4),
+    ``longest_edge`` is Idefics3's resize target and ``grid_pinpoints`` LLaVA-NeXT's canvases
+    ``(height, width)``.
     """
 
     fixed: int | None = None
@@ -441,6 +447,12 @@ class ImageTokens:
     extra: int = 0
     row_break: bool = False
     cross_attention_tokens: int = 0
+    tiling: TilingKind | None = None
+    tile_size: int = 0
+    min_tiles: int = 1
+    max_tiles: int = 0
+    longest_edge: int = 0
+    grid_pinpoints: tuple[tuple[int, int], ...] = ()
 
 
 TowerModuleKind = Literal["linear", "conv", "embedding"]

@@ -118,15 +118,28 @@ def llava(f: Fields, name: str, mt: str) -> ModelSpec:
     of the text width (counted with the projector).
 
     LLaVA-1.5: ``(S / P)^2`` tokens per image (576 at 336 px / 14), one more with
-    ``vision_feature_select_strategy: full``. LLaVA-NeXT's any-resolution tiling is not modelled
-    (one base tile is used).
+    ``vision_feature_select_strategy: full``. LLaVA-NeXT: that base tile plus the any-resolution
+    grid over ``image_grid_pinpoints`` (LlavaNextConfig's default five canvases) of ``S``-pixel
+    tiles, unpadded, with a newline token per row (:func:`llmcalc.image_tiling.llava_next_tokens`).
     """
     spec, t = text_spec(f, name, default_type="llama")
     v = sub(f, "vision_config")
     vision = _llava_tower(v)
     side = vision_side(v)
     full = f.string("vision_feature_select_strategy", default="default") == "full"
-    vision = with_image_tokens(vision, ImageTokens(fixed=side * side + int(full)))
+    if mt == "llava_next":
+        d = CLIP_BASE if v.present else CLIP_LLAVA
+        v_size = v.integer("image_size", default=d["image_size"])
+        tokens = ImageTokens(
+            fixed=side * side + int(full),
+            patch_size=v.integer("patch_size", default=d["patch_size"]),
+            tiling="llava_next",
+            tile_size=v_size,
+            grid_pinpoints=_pinpoints(f),
+        )
+    else:
+        tokens = ImageTokens(fixed=side * side + int(full))
+    vision = with_image_tokens(vision, tokens)
     projector = projectors.mlp2_projector(
         vision.hidden_size * feature_layers(f),
         spec.hidden_size,
@@ -139,6 +152,24 @@ def llava(f: Fields, name: str, mt: str) -> ModelSpec:
     tie = outer_tie(f, t, default=False, text_forwards=mt == "llava")
     towers = [at(vision, "model.vision_tower"), at(projector, "model.multi_modal_projector")]
     return assemble(f, spec, towers, model_type=mt, tie=tie)
+
+
+#: LlavaNextConfig's default ``image_grid_pinpoints`` (``configuration_llava_next.py``), (height, width).
+LLAVA_NEXT_PINPOINTS = ((336, 672), (672, 336), (672, 672), (1008, 336), (336, 1008))
+
+
+def _pinpoints(f: Fields) -> tuple[tuple[int, int], ...]:
+    """``image_grid_pinpoints``: a list of ``[height, width]`` pairs of positive integers."""
+    raw = f.data.get("image_grid_pinpoints")
+    if raw is None:
+        return LLAVA_NEXT_PINPOINTS
+    def pair(p: object) -> bool:
+        return isinstance(p, list) and len(p) == 2 and all(type(x) is int and x > 0 for x in p)
+
+    if isinstance(raw, list) and raw and all(pair(p) for p in raw):
+        return tuple((int(p[0]), int(p[1])) for p in raw)
+    f.errors.append(f"field 'image_grid_pinpoints' must be a list of [height, width] pairs, got {raw!r}")
+    return LLAVA_NEXT_PINPOINTS
 
 
 def qwen2_vl(f: Fields, name: str, mt: str) -> ModelSpec:
@@ -253,8 +284,10 @@ def mistral3(f: Fields, name: str, mt: str) -> ModelSpec:
 def internvl(f: Fields, name: str, mt: str) -> ModelSpec:
     """InternVL 2.5 / 3 (``InternVLForConditionalGeneration``): InternViT, pixel shuffle, MLP projector.
 
-    ``image_seq_length`` (default 256) tokens per 448 x 448 tile plus ``<img>``/``</img>``; dynamic
-    tiling (up to 12 tiles and a thumbnail) is not modelled.
+    ``image_seq_length`` (default 256) tokens per tile of the tower's ``image_size`` (448) plus
+    ``<img>``/``</img>``; dynamic tiling into 1 to 12 tiles and a thumbnail
+    (:func:`llmcalc.image_tiling.internvl_tokens`, GotOcr2ImageProcessor's ``min_patches`` /
+    ``max_patches`` defaults).
     """
     spec, t = text_spec(f, name, default_type="qwen2")
     v = sub(f, "vision_config")
@@ -272,7 +305,17 @@ def internvl(f: Fields, name: str, mt: str) -> ModelSpec:
         mean_pooling=v.boolean("use_mean_pooling", default=True),
         num_channels=v.integer("num_channels", default=3),
     )
-    vision = with_image_tokens(vision, ImageTokens(fixed=f.integer("image_seq_length", default=256), extra=2))
+    tile = size2(v, "image_size", (448, 448))[0]
+    vision = with_image_tokens(
+        vision,
+        ImageTokens(
+            fixed=f.integer("image_seq_length", default=256),
+            tiling="internvl",
+            tile_size=tile,
+            min_tiles=1,
+            max_tiles=12,
+        ),
+    )
     ratio = f.number("downsample_ratio", default=0.5) or 0.5
     projector = projectors.internvl_projector(vision.hidden_size, spec.hidden_size, downsample_ratio=ratio)
     v.check()
@@ -286,7 +329,10 @@ def idefics3(f: Fields, name: str, mt: str) -> ModelSpec:
     a SigLIP tower without head, a pixel-shuffle connector.
 
     ``(S / P)^2 / s^2`` tokens per image tile (``scale_factor`` s; 64 for SmolVLM's 512 px / 16 / 4,
-    169 for Idefics3's 364 px / 14 / 2); the image splitting into tiles is not modelled.
+    169 for Idefics3's 364 px / 14 / 2). Images are split into tiles of the tower's ``image_size``
+    after their longest edge is resized to four tiles (the image processors' ``size`` default,
+    ``4 * 364`` over a ``max_image_size`` of 364, as every released preprocessor_config.json has
+    it), plus the global image (:func:`llmcalc.image_tiling.idefics3_tokens`).
     """
     spec, t = text_spec(f, name, default_type="llama")
     v = sub(f, "vision_config")
@@ -304,7 +350,15 @@ def idefics3(f: Fields, name: str, mt: str) -> ModelSpec:
         kind="smolvlm_vision" if smol else "idefics3_vision",
     )
     scale = f.integer("scale_factor", default=2)
-    vision = with_image_tokens(vision, ImageTokens(fixed=(image // patch) ** 2 // (scale * scale)))
+    vision = with_image_tokens(
+        vision,
+        ImageTokens(
+            fixed=(image // patch) ** 2 // (scale * scale),
+            tiling="idefics3",
+            tile_size=image,
+            longest_edge=4 * image,
+        ),
+    )
     projector = projectors.linear_projector(vh * scale * scale, spec.hidden_size, bias=False, kind=f"{mt}_connector")
     v.check()
     tie = outer_tie(f, t, default=False, text_forwards=False)

@@ -29,7 +29,9 @@ def llama4(f: Fields, name: str, mt: str) -> ModelSpec:
     """Llama 4 with its vision tower (``Llama4ForConditionalGeneration``); ``llama4_text`` is the text
     model alone. The head ties as ``text_config`` says (the text model is its own ``Llama4ForCausalLM``).
 
-    Tokens per 336 x 336 tile: ``(S / P)^2 x pixel_shuffle_ratio^2`` (144).
+    Tokens per tile of the tower's ``image_size`` (336 in the releases): ``(S / P)^2 x
+    pixel_shuffle_ratio^2`` (144); up to 16 tiles (Llama4ImageProcessor's ``max_patches``), a global
+    tile and separators (:func:`llmcalc.image_tiling.llama4_tokens`).
     """
     from llmcalc.importers.hf.moe import llama4 as llama4_text
 
@@ -57,7 +59,10 @@ def llama4(f: Fields, name: str, mt: str) -> ModelSpec:
         num_channels=v.integer("num_channels", default=3),
     )
     ratio = v.number("pixel_shuffle_ratio", default=0.5) or 0.5
-    vision = with_image_tokens(vision, ImageTokens(fixed=int((image // patch) ** 2 * ratio * ratio), extra=2))
+    per_tile = (image // patch) ** 2 // round(1 / (ratio * ratio))  # Llama4Processor's downsample_ratio
+    vision = with_image_tokens(
+        vision, ImageTokens(fixed=per_tile, tiling="llama4", tile_size=image, max_tiles=16)
+    )
     projector = projectors.linear_projector(
         v.integer("vision_output_dim", default=7680), spec.hidden_size, bias=False, kind="llama4"
     )
