@@ -186,7 +186,7 @@ class ActivationEstimate:
     total_bytes: int
     #: llama.cpp without flash attention: the fp32 ``n_ubatch x n_ctx x heads`` attention scores
     scores_bytes: int = 0
-    #: llama.cpp: the KQ mask (``n_ctx x n_ubatch``, F32 plus an F16 copy with flash attention)
+    #: llama.cpp: the KQ mask (``n_ctx x n_ubatch``, F16 with flash attention, F32 without)
     mask_bytes: int = 0
     #: the range of ``total_bytes`` from the measured spread (:mod:`llmcalc.engines`)
     total_bytes_low: int = 0
@@ -260,11 +260,12 @@ def activation_estimate(
             heads = max((g.attention.num_heads for g in spec.main_stack.groups if g.attention), default=0)
             scores = tokens * padded * heads * 4
         if any(g.attention is not None for g in spec.main_stack.groups):
-            # the KQ mask, an F32 graph input of n_kv x n_ubatch, plus its F16 copy for flash attention
+            # the KQ mask, a graph input of n_kv x n_ubatch made F16 for flash attention and F32 without
             # (src/llama-graph.cpp build_attn_inp_kq_mask); inputs stay alive through the whole graph
-            mask = tokens * padded * (6 if settings.flash_attention else 4)
-        # ggml's allocator reuses buffers: the compute buffer is the largest of them, not the sum.
-        total = max(hidden_bytes, logits, scores) + mask
+            mask = tokens * padded * (2 if settings.flash_attention else 4)
+        # ggml's allocator reuses buffers: the peak is inside a layer (its tensors beside the attention
+        # scores) or at the output (the logits), not their sum.
+        total = max(hidden_bytes + scores, logits) + mask
     else:
         total = hidden_bytes + logits
     low_f, high_f = _activation_range(settings.engine)

@@ -352,7 +352,7 @@ def test_chart_marks_crossover_and_fit() -> None:
     lines = text.splitlines()
     assert lines[0] == ("Memory (GiB) against context: █ weights  ▒ KV cache  ░ activations + overhead (estimated)")
     assert lines[1].startswith("  512 |██▒▒▒▒▒░ ") and lines[1].endswith("|  5.70 <- KV cache >= weights")
-    assert lines[4].endswith("| 28.46 does not fit")
+    assert lines[4].endswith("| 28.45 does not fit")
     assert all(len(line) <= 100 for line in lines)
 
 

@@ -275,7 +275,7 @@ def test_cli_table(runner: CliRunner) -> None:
     assert [r.pop(10) for r in rows] == [f"~{v:,.0f}" for v in speeds]
     assert rows == [
         ["llama-2-7b", "4 bpw", "hf", "4,096*", "1", "1xh100-sxm", "5.95", "5.95", "yes", "1", "3.14", "2.00"],
-        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096*", "1", "1xh100-sxm", "6.27", "6.27", "yes", "1", "3.80",
+        ["llama-2-7b", "q4_k_m", "llama.cpp", "4,096*", "1", "1xh100-sxm", "6.26", "6.26", "yes", "1", "3.80",
          "2.00"],
     ]
 

@@ -44,9 +44,12 @@ N_BATCH = 2048
 #: GGUF name parts of the routed-expert tensors --n-cpu-moe moves to RAM
 EXPERT_TENSOR_PARTS = ("ffn_up_exps", "ffn_down_exps", "ffn_gate_exps", "ffn_gate_up_exps")
 
-#: no measurement of llama.cpp's compute buffer against the formula exists in this project; the
-#: range is the transformers spread (llmcalc.engines.hf), labelled unmeasured for llama.cpp
-ACTIVATION_RANGE = (Fraction(1), Fraction(8, 5))
+#: measured compute buffer / formula, low and high: 0.737-1.237 over 119 settings of 7 tiny random-weight
+#: models (llama, qwen3, gemma3, phi3, gpt_neox, qwen3_moe, mixtral; n_ctx 512-8192, n_ubatch 128/512,
+#: flash attention on and off) and up to 1.77 for DeepSeek's MLA (the absorbed query is not counted),
+#: llama.cpp 0c1e57098 on the CPU backend (tests/data/gguf_llamacpp_measured.json,
+#: benchmarks/measure_gguf_llamacpp.py). The CUDA backend's graph is the same; its buffers were not measured.
+ACTIVATION_RANGE = (Fraction(73, 100), Fraction(9, 5))
 
 #: CUDA context + cuBLAS workspace per device (llama.cpp's CUDA backend): taken as 384 MiB; range 274-636
 #: MiB, the CUDA context measurements of llmcalc.engines.hf
