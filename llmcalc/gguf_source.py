@@ -9,11 +9,14 @@ arguments (it never reads files); this module finds them for a :class:`~llmcalc.
   ``lm_head.weight``, and llama.cpp's converter writes it as ``output.weight``.
 - ``tokenizer``: the ``tokenizer.json`` beside a local config.json or model folder, read by
   :mod:`llmcalc.importers.tokenizer_json`; ``None`` (estimated) for presets and GGUF files.
+- ``hf_config``: that config.json itself, whose keys decide which model keys llama.cpp's converter
+  writes (:mod:`llmcalc.quant.gguf_metadata`); ``None`` (keys from the spec) otherwise.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypedDict
+import os
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from llmcalc.params import count_params
 
@@ -27,6 +30,7 @@ class GGUFOptions(TypedDict):
 
     stored_output_head: bool
     tokenizer: TokenizerFacts | None
+    hf_config: dict[str, Any] | None
 
 
 def stored_output_head(loaded: LoadedModel) -> bool:
@@ -40,14 +44,31 @@ def stored_output_head(loaded: LoadedModel) -> bool:
     return loaded.counted_params - count_params(spec).total_params == head
 
 
+def _config_beside(source: str) -> dict[str, Any] | None:
+    """The config.json of a local model source (a config.json, a folder, or a file in one)."""
+    from llmcalc.importers.files import read_json
+
+    path = source if os.path.isfile(source) and source.endswith(".json") else None
+    if path is None:
+        folder = source if os.path.isdir(source) else os.path.dirname(source)
+        path = os.path.join(folder or ".", "config.json")
+    if not os.path.isfile(path):
+        return None
+    data = read_json(path)
+    return data if isinstance(data, dict) else None
+
+
 def gguf_options(loaded: LoadedModel) -> GGUFOptions:
-    """``stored_output_head`` and ``tokenizer`` for ``loaded`` (reads a tokenizer.json when one is beside it)."""
+    """``stored_output_head``, ``tokenizer`` and ``hf_config`` for ``loaded`` (reads the tokenizer.json
+    and config.json when they are beside it)."""
     tokenizer = None
+    config = None
     if loaded.kind in ("config", "safetensors", "hf-cache"):
         from llmcalc.importers.tokenizer_json import tokenizer_beside
 
         tokenizer = tokenizer_beside(loaded.source, vocab_size=loaded.spec.vocab_size)
-    return GGUFOptions(stored_output_head=stored_output_head(loaded), tokenizer=tokenizer)
+        config = _config_beside(loaded.source) if os.path.exists(loaded.source) else None
+    return GGUFOptions(stored_output_head=stored_output_head(loaded), tokenizer=tokenizer, hf_config=config)
 
 
 __all__ = ["GGUFOptions", "gguf_options", "stored_output_head"]

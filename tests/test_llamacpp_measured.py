@@ -9,10 +9,14 @@ logged KV and compute buffer sizes are recorded.
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from llmcalc.cli import cli
 from llmcalc.engines.llamacpp import ACTIVATION_RANGE
 from llmcalc.importers.hf import spec_from_hf_config
 from llmcalc.kvcache import kv_cache
@@ -22,6 +26,8 @@ from llmcalc.spec import ModelSpec
 from tests.conftest import ROOT
 
 DATA = json.loads((ROOT / "tests" / "data" / "gguf_llamacpp_measured.json").read_text())
+#: The saved config.json of each model and the one tokenizer all eight used (benchmarks/measure_gguf_llamacpp.py).
+TINY = ROOT / "tests" / "data" / "llamacpp_tiny"
 FILES = [(model, ftype, entry) for model, by_type in DATA["files"].items() for ftype, entry in by_type.items()]
 BUFFERS = [(model, row) for model, rows in DATA["buffers"].items() for row in rows]
 
@@ -77,3 +83,30 @@ def test_range_is_no_wider_than_the_measurements_need() -> None:
         ratios.append(row["compute_bytes"] / est.total_bytes)
     low, high = ACTIVATION_RANGE
     assert 0 <= min(ratios) - float(low) <= 0.03 and 0 <= float(high) - max(ratios) <= 0.03
+
+
+def _model_folder(tmp_path: Path, model: str) -> Path:
+    """The model's folder as the converter read it: config.json, tokenizer.json, tokenizer_config.json
+    (phi3's names GPT2Tokenizer, as the measurement script writes it)."""
+    folder = tmp_path / model
+    folder.mkdir()
+    config = json.loads((TINY / "configs.json").read_text())["configs"][model]
+    (folder / "config.json").write_text(json.dumps(config))
+    shutil.copy(TINY / "tokenizer.json", folder / "tokenizer.json")
+    tc = json.loads((TINY / "tokenizer_config.json").read_text())
+    if model == "phi3":
+        tc["tokenizer_class"] = "GPT2Tokenizer"
+    (folder / "tokenizer_config.json").write_text(json.dumps(tc))
+    return folder
+
+
+@pytest.mark.parametrize("model", list(DATA["files"]))
+def test_file_bytes_is_exact(tmp_path: Path, model: str) -> None:
+    """`quant FOLDER --json` (config.json + tokenizer beside it) gives every file type's measured size to the byte:
+    the converter's model keys per class, the tokenizer's special ids and flags, size label, exp_probs_b."""
+    result = CliRunner().invoke(cli, ["quant", str(_model_folder(tmp_path, model)), "--json"])
+    assert result.exit_code == 0, result.output
+    ours = {f["format"]: f for f in json.loads(result.output)["formats"]}
+    for ftype, entry in DATA["files"][model].items():
+        row = ours[_format(ftype)]
+        assert (ftype, row["file_bytes"], row["file_bytes_estimated"]) == (ftype, entry["file_bytes"], False)

@@ -15,7 +15,7 @@ tensor padded to ``GGML_PAD(size, 32)``):
   tensor's data padded to the alignment.
 
 ``file_bytes = pad(header + KV + tensor infos) + sum(pad(tensor bytes))``. The layout is exact; what
-the converter writes as metadata is modelled from ``TextModel.set_gguf_parameters`` and
+the converter writes as metadata is modelled per converter class (:mod:`llmcalc.quant.gguf_metadata`) and
 ``_set_vocab_gpt2``/``_set_vocab_sentencepiece`` (convert_hf_to_gguf.py, conversion/base.py) and is
 exact for the tokenizer when a ``tokenizer.json`` was read (:class:`TokenizerFacts`), else
 estimated (:func:`estimate_tokenizer`). The general.* strings a publisher adds (name, license,
@@ -24,9 +24,12 @@ tags, base models) are estimated from the model name; they are a few hundred byt
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
+from llmcalc.quant.gguf_metadata import model_kv
 from llmcalc.spec import ModelSpec
 from llmcalc.tensors import Tensor
 
@@ -76,6 +79,9 @@ class TokenizerFacts:
     ``kind`` is ``tokenizer.ggml.model``: ``gpt2`` (byte-level BPE, with merges), ``llama``
     (SentencePiece, with scores), ``bert`` (WordPiece), ``t5`` (Unigram, with scores). Byte counts
     are the UTF-8 lengths of the strings alone (the u64 length prefixes are added by the layout).
+    ``pre`` is ``tokenizer.ggml.pre`` (byte-level BPE only); ``special_ids`` the special token types
+    with an id (``bos``, ``eos``, ``unk``, ``sep``, ``pad``, ``cls``, ``mask``) and ``add_special``
+    those with an ``add_{type}_token`` flag, as ``SpecialVocab`` (gguf-py/gguf/vocab.py) finds them.
     """
 
     kind: str
@@ -87,6 +93,9 @@ class TokenizerFacts:
     chat_template_bytes: int
     estimated: bool
     source: str
+    pre: str = "default"
+    special_ids: tuple[str, ...] = ("bos", "eos")
+    add_special: tuple[str, ...] = ("bos",)
 
 
 #: Byte-level BPE tokenizers whose merges are not ``tokens - 256 byte tokens``: Llama 3's
@@ -144,25 +153,32 @@ def estimate_tokenizer(spec: ModelSpec) -> TokenizerFacts:
     )
 
 
+#: ``tokenizer.ggml.*`` keys of the special token ids (gguf-py/gguf/constants.py ``Keys.Tokenizer``).
+_SPECIAL_ID_KEYS = {"bos": "bos_token_id", "eos": "eos_token_id", "unk": "unknown_token_id",
+                    "sep": "seperator_token_id", "pad": "padding_token_id", "cls": "cls_token_id",
+                    "mask": "mask_token_id"}
+
+
 def tokenizer_kv_bytes(tok: TokenizerFacts, *, pre: bool) -> int:
-    """The tokenizer.* KV pairs: model, pre, tokens, scores, token_type, merges, bos/eos ids, template.
+    """The tokenizer.* KV pairs: model, pre, tokens, scores, token_type, merges, special ids, add flags, template.
 
     ``_set_vocab_gpt2`` / ``_set_vocab_sentencepiece`` and ``SpecialVocab.add_to_gguf``
     (gguf-py/gguf/vocab.py): token strings, f32 scores (SentencePiece, Unigram), i32 token types,
-    merge strings; bos and eos ids as u32; a bool add_bos_token; the chat template when there is one.
+    merge strings; each special token id as u32; each ``add_{bos,eos,sep}_token`` as a bool; the chat
+    template when there is one.
     """
     n = tok.n_tokens
     total = kv_bytes("tokenizer.ggml.model", string_bytes(tok.kind))
     if pre:
-        total += kv_bytes("tokenizer.ggml.pre", string_bytes("default"))
+        total += kv_bytes("tokenizer.ggml.pre", string_bytes(tok.pre))
     total += kv_bytes("tokenizer.ggml.tokens", array_bytes(8 * n + tok.token_bytes))
     if tok.has_scores:
         total += kv_bytes("tokenizer.ggml.scores", array_bytes(4 * n))
     total += kv_bytes("tokenizer.ggml.token_type", array_bytes(4 * n))
     if tok.n_merges:
         total += kv_bytes("tokenizer.ggml.merges", array_bytes(8 * tok.n_merges + tok.merge_bytes))
-    total += kv_bytes("tokenizer.ggml.bos_token_id", 4) + kv_bytes("tokenizer.ggml.eos_token_id", 4)
-    total += kv_bytes("tokenizer.ggml.add_bos_token", 1)
+    total += sum(kv_bytes(f"tokenizer.ggml.{_SPECIAL_ID_KEYS[t]}", 4) for t in tok.special_ids)
+    total += sum(kv_bytes(f"tokenizer.ggml.add_{t}_token", 1) for t in tok.add_special)
     if tok.chat_template_bytes:
         total += kv_bytes("tokenizer.chat_template", string_bytes(tok.chat_template_bytes))
     return total
@@ -193,40 +209,33 @@ def arch_name(spec: ModelSpec) -> str:
     return _ARCH_NAMES.get(spec.model_type, spec.model_type.replace("_", ""))
 
 
-def model_kv_bytes(spec: ModelSpec, *, size_label: str = "8B") -> tuple[int, int]:
-    """(bytes, count) of the general.* and ``{arch}.*`` KV pairs the converter writes.
-
-    ``TextModel.set_gguf_parameters`` (conversion/base.py): block_count, context_length,
-    embedding_length, feed_forward_length, attention.head_count, head_count_kv (u32), rope.freq_base
-    and the norm epsilon (f32), expert_count / expert_used_count for MoE models, vocab_size and
-    rope.dimension_count (u32); general.architecture, type, name, size_label, file_type and
-    quantization_version. The strings (name, size label) are estimated from the spec.
+def model_kv_bytes(
+    spec: ModelSpec,
+    *,
+    size_label: str = "8B",
+    config: Mapping[str, Any] | None = None,
+    quantized: bool = True,
+) -> tuple[int, int]:
+    """(bytes, count) of the general.* and ``{arch}.*`` KV pairs the converter writes, by converter
+    class (:func:`llmcalc.quant.gguf_metadata.model_kv`, which cites the rules); ``config`` is the
+    Hugging Face config when one was read. general.name is ``spec.name`` in title form
+    (``Metadata.id_to_title``, gguf-py/gguf/metadata.py), an estimate of what a model card gives.
     """
-    arch = arch_name(spec)
-    u32_keys = [
-        "block_count",
-        "context_length",
-        "embedding_length",
-        "feed_forward_length",
-        "attention.head_count",
-        "attention.head_count_kv",
-        "vocab_size",
-        "rope.dimension_count",
-    ]
-    if spec.is_moe:
-        u32_keys += ["expert_count", "expert_used_count"]
-    f32_keys = ["rope.freq_base", "attention.layer_norm_rms_epsilon"]
-    total = sum(kv_bytes(f"{arch}.{k}", 4) for k in u32_keys + f32_keys)
-    total += kv_bytes("general.architecture", string_bytes(arch))
-    total += kv_bytes("general.type", string_bytes("model"))
-    total += kv_bytes("general.name", string_bytes(spec.name))
-    total += kv_bytes("general.size_label", string_bytes(size_label))
-    total += kv_bytes("general.file_type", 4) + kv_bytes("general.quantization_version", 4)
-    return total, len(u32_keys) + len(f32_keys) + 6
+    name = _title(spec.name.rsplit("/", 1)[-1])
+    kv = model_kv(spec, arch_name(spec), config=config, name=name, size_label=size_label, quantized=quantized)
+    return sum(kv_bytes(k, v) for k, v in kv.items()), len(kv)
+
+
+def _title(text: str) -> str:
+    """``Metadata.id_to_title``: dashes to spaces, lower-case words title-cased unless a version."""
+    words = text.strip().replace("-", " ").split()
+    return " ".join(w.title() if w.islower() and not re.match(r"^(v\d+(?:\.\d+)*|\d.*)$", w) else w
+                    for w in words)
 
 
 def _tokenizer_kv_count(tok: TokenizerFacts, *, pre: bool) -> int:
-    return 7 + pre + tok.has_scores + bool(tok.n_merges) + bool(tok.chat_template_bytes)
+    return (3 + pre + tok.has_scores + bool(tok.n_merges) + bool(tok.chat_template_bytes)
+            + len(tok.special_ids) + len(tok.add_special))
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +268,8 @@ def gguf_file_size(
     tokenizer: TokenizerFacts | None = None,
     alignment: int = GGUF_DEFAULT_ALIGNMENT,
     size_label: str = "8B",
+    config: Mapping[str, Any] | None = None,
+    quantized: bool = True,
 ) -> GGUFFileSize:
     """The size of a GGUF file for ``spec`` whose tensors are ``tensors``: ``(data bytes of one
     tensor, how many tensors of that size)``, with ``infos_bytes`` the sum of their
@@ -272,7 +283,7 @@ def gguf_file_size(
     tok = tokenizer if tokenizer is not None else estimate_tokenizer(spec)
     pre = tok.kind == "gpt2"
     tok_bytes = tokenizer_kv_bytes(tok, pre=pre)
-    model_bytes, n_model_kv = model_kv_bytes(spec, size_label=size_label)
+    model_bytes, n_model_kv = model_kv_bytes(spec, size_label=size_label, config=config, quantized=quantized)
     n_kv = n_model_kv + _tokenizer_kv_count(tok, pre=pre)
     if alignment != GGUF_DEFAULT_ALIGNMENT:
         model_bytes += kv_bytes("general.alignment", 4)

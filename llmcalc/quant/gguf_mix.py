@@ -480,14 +480,24 @@ def gguf_type_counts(
     return tuple((t, ty, n) for t, ty, n in groups.values())
 
 
+#: Model types whose router keeps an ``e_score_correction_bias`` buffer (transformers' DeepseekV3TopkRouter).
+_SCORE_BIAS_MODEL_TYPES = frozenset({"deepseek_v3", "kimi_k2"})
+
+
 def gguf_extra_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     """Non-parameter F32 tensors llama.cpp's converter writes into a GGUF file for this model.
 
     ``rope_freqs.weight`` (rotary dims / 2 values) for Llama models with ``rope_type: llama3``
     (Llama 3.1-3.3; ``LlamaModel.generate_extra_tensors`` in convert_hf_to_gguf.py), and
-    ``rope_factors_long``/``rope_factors_short`` for Phi-3's ``longrope``/``su`` scaling. Other
+    ``rope_factors_long``/``rope_factors_short`` for Phi-3's ``longrope``/``su`` scaling, and
+    DeepSeek-V3's router score-correction bias ``blk.N.exp_probs_b.bias`` (one value per routed
+    expert in each MoE layer: the ``e_score_correction_bias`` buffer, which is not a parameter;
+    ``DeepseekV2Model`` maps it by gguf-py/gguf/tensor_mapping.py ``FFN_EXP_PROBS_B``). Other
     converters' extras are not known to llmcalc.
     """
+    if spec.model_type in _SCORE_BIAS_MODEL_TYPES:
+        return tuple(Tensor(t.name.replace("ffn_gate_inp.weight", "exp_probs_b.bias"), t.layer, (t.shape[1],), "buffer")
+                     for t in gguf_tensors(spec) if t.name.endswith(".ffn_gate_inp.weight"))
     scaling = spec.positional.rope_scaling
     if scaling is None:
         return ()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 from llmcalc.errors import QuantError
 from llmcalc.params import count_params
@@ -11,6 +12,7 @@ from llmcalc.quant.bits import bits_to_bytes
 from llmcalc.quant.catalogue import EXPERTS, LINEAR, MIX, WeightFormat, get_format
 from llmcalc.quant.ggml_types import GGML_TYPES, GGUF_FILE_TYPES
 from llmcalc.quant.gguf_layout import GGUFFileSize, TokenizerFacts, gguf_file_size, tensor_info_bytes
+from llmcalc.quant.gguf_metadata import size_label
 from llmcalc.quant.gguf_mix import (
     IMATRIX_SENSITIVE,
     MXFP4_EXPERT_MODEL_TYPES,
@@ -53,11 +55,8 @@ def _gguf_bytes(priced: Iterable[tuple[Tensor, str, int, int]]) -> list[TypeByte
     return [TypeBytes(k, params[k], nbytes[k]) for k in params]
 
 
-def _size_label(params: int) -> str:
-    """``general.size_label`` as the converter spells it (``8B``, ``600M``); gguf-py/gguf/utility.py."""
-    if params >= 10**9:
-        return f"{round(params / 10**9)}B"
-    return f"{round(params / 10**6)}M"
+#: File types the converter writes itself (``--outtype``); the rest are llama-quantize's.
+_CONVERTER_FILE_TYPES = frozenset({"gguf-f32", "gguf-f16", "gguf-bf16"})
 
 
 def gguf_file(
@@ -67,19 +66,24 @@ def gguf_file(
     imatrix: bool | None = None,
     stored_output_head: bool = False,
     tokenizer: TokenizerFacts | None = None,
+    hf_config: Mapping[str, Any] | None = None,
 ) -> GGUFFileSize:
     """The whole GGUF file of ``spec`` in file type ``fmt``: its tensors (with their mix types and the
-    converter's extra tensors) laid out by :func:`llmcalc.quant.gguf_layout.gguf_file_size`."""
+    converter's extra tensors) laid out by :func:`llmcalc.quant.gguf_layout.gguf_file_size`;
+    ``hf_config`` (the config.json read) decides the converter's model keys
+    (:mod:`llmcalc.quant.gguf_metadata`), and general.size_label counts the file's tensors."""
     fmt = get_format(fmt) if isinstance(fmt, str) else fmt
     items = [(each, count) for _, _, count, each in _priced(spec, fmt.name, imatrix, stored_output_head)]
     items += [(4 * t.n_elements, 1) for t in gguf_extra_tensors(spec)]
-    size = count_params(spec).total_params
+    tensors = (*gguf_tensors(spec, stored_output_head=stored_output_head), *gguf_extra_tensors(spec))
     return gguf_file_size(
         spec,
         items,
         tokenizer=tokenizer,
-        size_label=_size_label(size),
+        size_label=size_label([(t.name, t.shape) for t in tensors]),
         infos_bytes=_infos_bytes(spec, stored_output_head),
+        config=hf_config,
+        quantized=fmt.name not in _CONVERTER_FILE_TYPES,
     )
 
 
@@ -89,6 +93,7 @@ def _gguf(
     imatrix: bool | None,
     stored_output_head: bool,
     tokenizer: TokenizerFacts | None,
+    hf_config: Mapping[str, Any] | None = None,
 ) -> WeightsResult:
     """A GGUF file type: ``sum over tensors of rows x ne0 / block x block_bytes`` for each tensor's type.
 
@@ -142,7 +147,8 @@ def _gguf(
         notes.append(
             f"{spec.architecture} models use a different llama.cpp tensor layout; treat the mix as an estimate"
         )
-    file = gguf_file(spec, fmt, imatrix=imatrix, stored_output_head=stored_output_head, tokenizer=tokenizer)
+    file = gguf_file(spec, fmt, imatrix=imatrix, stored_output_head=stored_output_head, tokenizer=tokenizer,
+                     hf_config=hf_config)
     notes.append(
         f"file_bytes {file.file_bytes:,}: tensor data + {file.metadata_bytes - file.tensor_info_bytes:,} bytes "
         f"of header and metadata + {file.tensor_info_bytes:,} of tensor infos + {file.padding_bytes:,} of "
@@ -166,6 +172,7 @@ def weights_for_format(
     imatrix: bool | None = None,
     stored_output_head: bool = False,
     tokenizer: TokenizerFacts | None = None,
+    hf_config: Mapping[str, Any] | None = None,
 ) -> WeightsResult:
     """``spec``'s weights in format ``fmt`` (a :class:`WeightFormat` or a name for :func:`get_format`).
 
@@ -177,7 +184,8 @@ def weights_for_format(
       arXiv 2412.19437;
     - GGUF file types: llama.cpp's per-tensor mix (:func:`gguf_tensor_types`), with ``imatrix`` as
       there, ``stored_output_head`` (the checkpoint stores a head its config ties) and ``tokenizer``
-      (read from a tokenizer.json, for ``file_bytes``). Exact for dense Llama-style decoders
+      (read from a tokenizer.json, for ``file_bytes``), ``hf_config`` (the config.json, for the
+      converter's model keys in ``file_bytes``). Exact for dense Llama-style decoders
       (tested against llama.cpp's published table); marked approximate for encoder architectures
       and where the mix depends on an importance matrix the caller did not specify.
     """
@@ -190,7 +198,7 @@ def weights_for_format(
     from llmcalc.towers.weights import with_towers  # vision/audio towers: 16-bit or the mmproj file
 
     if fmt.kind == MIX:
-        return with_towers(spec, fmt, _gguf(spec, fmt, imatrix, stored_output_head, tokenizer))
+        return with_towers(spec, fmt, _gguf(spec, fmt, imatrix, stored_output_head, tokenizer, hf_config))
     if fmt.kind in (LINEAR, EXPERTS):
         return with_towers(spec, fmt, linear_layers(spec, fmt))
     params = count_params(spec).language_params
