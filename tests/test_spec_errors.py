@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from llmcalc import SpecError, spec_from_hf_config
@@ -65,3 +67,41 @@ def test_each_problem_reported_once() -> None:
     with pytest.raises(SpecError) as info:
         spec_from_hf_config({"model_type": "qwen2"}, source="cfg")
     assert str(info.value).count("missing required field 'num_hidden_layers'") == 1
+
+
+def _variation(name: str) -> dict[str, object]:
+    import json
+
+    from tests.conftest import ROOT
+
+    data = ROOT / "tests" / "data"
+    rows = {c["name"]: c["config"] for c in json.loads((data / "multimodal_counts.json").read_text())["configs"]}
+    rows |= {v["id"]: v["config"] for v in json.loads((data / "text_counts.json").read_text())["variations"]}
+    return dict(rows[name])
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        ("llama4-defaults", {"vision_config": {"pixel_shuffle_ratio": 7}}, "pixel_shuffle_ratio' must be in (0, 1]"),
+        ("llava_next-defaults", {"vision_config": {"image_size": 7}}, "smaller than 'patch_size'"),
+        ("llava_next-defaults", {"vision_config": {"image_size": 1000}}, "'image_grid_pinpoints' has a canvas smaller"),
+        ("gemma3n-defaults", {"vision_config": {"model_args": {"group_size": 1000}}}, "1000 does not divide"),
+        ("hunyuan_v1_moe-base", {"moe_topk": [[1]]}, "'moe_topk' must be an integer"),
+    ],
+    ids=["llama4-shuffle-ratio", "llava-next-tiny-image", "llava-next-small-canvas", "gemma3n-group-size",
+         "hunyuan-nested-topk"],
+)
+def test_found_by_fuzzing(name: str, change: dict[str, object], message: str) -> None:
+    """Values a fuzzer of the recorded variations found crashing (division by zero, unhashable lists): one error."""
+    config = _variation(name)
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            inner = dict(config[key])  # type: ignore[arg-type]
+            for k, v in value.items():
+                inner[k] = {**inner.get(k, {}), **v} if isinstance(v, dict) else v
+            config[key] = inner
+        else:
+            config[key] = value
+    with pytest.raises(SpecError, match=re.escape(message)):
+        spec_from_hf_config(config, source="cfg")

@@ -38,6 +38,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from llmcalc.errors import SpecError
 from llmcalc.spec import Tower
 from llmcalc.towers.base import tower
 
@@ -137,7 +138,10 @@ def _conv(c_in: int, c_out: int, kernel: int, groups: int = 1, *, bias: bool = F
 
 
 def _groups(group_size: int, channels: int) -> int:
-    """timm ``num_groups``: 1 without a group size, else ``channels / group_size``."""
+    """timm ``num_groups``: 1 without a group size, else ``channels / group_size`` (timm asserts it divides)."""
+    if group_size and channels % group_size:
+        raise SpecError(f"model_args group_size {group_size} does not divide a block's {channels} channels "
+                        "(timm num_groups requires it)")
     return channels // group_size if group_size else 1
 
 

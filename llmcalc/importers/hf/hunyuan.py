@@ -31,7 +31,8 @@ def hunyuan_v1_moe(f: Fields, name: str, mt: str) -> ModelSpec:
     sizes the experts from one number)."""
     experts = f.integer("num_experts", "num_local_experts", default=1)
     topk = f.data.get("moe_topk")
-    if isinstance(topk, list) and topk and len(set(topk)) == 1 and isinstance(topk[0], int):
+    if (isinstance(topk, list) and topk and all(isinstance(x, int) and not isinstance(x, bool) for x in topk)
+            and len(set(topk)) == 1):
         k = topk[0]
     else:
         k = f.integer("moe_topk", "num_experts_per_tok", default=1)

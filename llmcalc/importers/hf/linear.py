@@ -168,7 +168,7 @@ def _lfm2(f: Fields, name: str, mt: str, *, moe_model: bool) -> ModelSpec:
     if moe_model:
         default = None
     else:
-        full = f.int_list("full_attn_idxs") if f.has("full_attn_idxs") else list(range(n))
+        full = set(f.int_list("full_attn_idxs")) if f.has("full_attn_idxs") else set(range(n))
         default = ["full_attention" if i in full else "conv" for i in range(n)]
     kinds = layer_kinds(f, "layer_types", n, default or [])
     if not kinds:

@@ -126,16 +126,24 @@ def llava(f: Fields, name: str, mt: str) -> ModelSpec:
     v = sub(f, "vision_config")
     vision = _llava_tower(v)
     side = vision_side(v)
+    if side == 0:  # CLIPVisionEmbeddings would have no patch at all
+        v.errors.append("field 'image_size' is smaller than 'patch_size': the tower would see no patch")
+        side = 1
     full = f.string("vision_feature_select_strategy", default="default") == "full"
     if mt == "llava_next":
         d = CLIP_BASE if v.present else CLIP_LLAVA
         v_size = v.integer("image_size", default=d["image_size"])
+        pinpoints = _pinpoints(f)
+        if any(h < v_size or w < v_size for h, w in pinpoints):  # a canvas must hold at least one tile
+            f.errors.append(f"field 'image_grid_pinpoints' has a canvas smaller than the vision tower's "
+                            f"image_size {v_size}")
+            pinpoints = LLAVA_NEXT_PINPOINTS
         tokens = ImageTokens(
             fixed=side * side + int(full),
             patch_size=v.integer("patch_size", default=d["patch_size"]),
             tiling="llava_next",
             tile_size=v_size,
-            grid_pinpoints=_pinpoints(f),
+            grid_pinpoints=pinpoints,
         )
     else:
         tokens = ImageTokens(fixed=side * side + int(full))

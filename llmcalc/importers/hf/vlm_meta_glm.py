@@ -59,6 +59,9 @@ def llama4(f: Fields, name: str, mt: str) -> ModelSpec:
         num_channels=v.integer("num_channels", default=3),
     )
     ratio = v.number("pixel_shuffle_ratio", default=0.5) or 0.5
+    if not 0 < ratio <= 1:  # a shuffle ratio merges patches: above 1 there is nothing to merge
+        v.errors.append(f"field 'pixel_shuffle_ratio' must be in (0, 1], got {ratio!r}")
+        ratio = 0.5
     per_tile = (image // patch) ** 2 // round(1 / (ratio * ratio))  # Llama4Processor's downsample_ratio
     vision = with_image_tokens(
         vision, ImageTokens(fixed=per_tile, tiling="llama4", tile_size=image, max_tiles=16)
