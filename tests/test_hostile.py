@@ -195,6 +195,62 @@ def test_any_config_is_a_spec_or_an_llmcalc_error(data: dict[str, Any]) -> None:
     assert sum(t.n_elements for t in weight_tensors(spec)) == counts.language_params
 
 
+def _recorded_variations() -> list[dict[str, Any]]:
+    """The synthetic variations of every family (the count tables in tests/data), real-looking configs."""
+    data = Path(__file__).parent / "data"
+    out = [v["config"] for v in json.loads((data / "text_counts.json").read_text())["variations"]]
+    out += [r["config"] for r in json.loads((data / "hybrid_counts.json").read_text())["rows"]]
+    out += [c["config"] for c in json.loads((data / "multimodal_counts.json").read_text())["configs"]]
+    return out
+
+
+_VARIATIONS = _recorded_variations()
+_plausible = st.one_of(st.sampled_from([0, 1, 2, 3, 7, 64, 255, 1000, 4096, 65536, 0.5, 7.0, -1, None, [], [[1]], {}]),
+                       _values)
+
+
+def _paths(data: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    out = []
+    for key, value in data.items():
+        out.append((*prefix, key))
+        if isinstance(value, dict):
+            out += _paths(value, (*prefix, key))
+    return out
+
+
+@st.composite
+def mutated_variations(draw: Any) -> dict[str, Any]:
+    """A recorded variation of some family with one field, at any depth, replaced by a hostile value."""
+    import copy
+
+    data = copy.deepcopy(draw(st.sampled_from(_VARIATIONS)))
+    path = draw(st.sampled_from(_paths(data)))
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = draw(_plausible)
+    return data
+
+
+@SETTINGS
+@given(mutated_variations())
+def test_any_family_config_with_a_bad_field_is_a_spec_or_an_llmcalc_error(data: dict[str, Any]) -> None:
+    """Every family's builder, towers and image-token rules: a spec that counts, lists its tensors and prices an
+    image and a KV cache, or an LLMCalcError (a fuzzer of these found divisions by zero in tiling rules)."""
+    from llmcalc.kvcache import kv_cache
+    from llmcalc.media import media_tokens
+
+    try:
+        spec = spec_from_hf_config(data, source="generated")
+        counts = count_params(spec)
+        assert sum(t.n_elements for t in weight_tensors(spec)) == counts.language_params
+        if any(t.image_tokens is not None for t in spec.towers):
+            media_tokens(spec, image_sizes=[(1024, 768), (30, 3000)])
+        kv_cache(spec, context_tokens=1024, batch_size=2, engine="hf")
+    except LLMCalcError as exc:
+        assert "\n" not in str(exc)
+
+
 @SETTINGS
 @given(st.binary(max_size=2000))
 def test_any_bytes_as_json_or_yaml(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -> None:
